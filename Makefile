@@ -1,0 +1,54 @@
+# One entry point for people and CI. `make test` on a fresh machine installs
+# everything it needs (uv, the locked virtualenv, the Pulumi toolchain) first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CACHE ?= $(or $(SONGGEN_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/songgen-studio-fly)
+export SONGGEN_CACHE := $(CACHE)
+UV_HOME := $(CACHE)/uv
+UV := $(UV_HOME)/bin/uv
+UV_VERSION := 0.9.30
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS_PATH_FILE := $(VENV)/.tools-path
+
+# The engine must never try to fetch plugins or check for updates from here.
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+export PULUMI_SKIP_UPDATE_CHECK := true
+export PULUMI_PYTHON_CMD := $(abspath $(PY))
+
+.PHONY: help setup test lint typecheck unit sandbox bench clean
+help:
+	@echo "make setup     install uv, the virtualenv and the Pulumi toolchain (idempotent)"
+	@echo "make test      setup, then lint, type-check and run every test"
+	@echo "make sandbox   the whole lifecycle offline against the bundled Fly API emulator"
+	@echo "make bench     lifecycle benchmarks against the emulator"
+
+$(UV):
+	python3 -m venv $(UV_HOME)
+	$(UV_HOME)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+setup: $(UV)
+	$(UV) sync --frozen --quiet
+	bash scripts/setup-tools.sh > $(TOOLS_PATH_FILE)
+
+with_tools = PATH="$$(cat $(TOOLS_PATH_FILE)):$(abspath $(VENV))/bin:$$PATH"
+
+lint: setup
+	$(with_tools) ruff check .
+	$(with_tools) ruff format --check .
+
+typecheck: setup
+	$(with_tools) mypy
+
+test: lint typecheck
+	$(with_tools) pytest $(PYTEST_ARGS)
+
+sandbox: setup
+	$(with_tools) python -m scripts.sandbox
+
+bench: setup
+	$(with_tools) python -m bench.lifecycle
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

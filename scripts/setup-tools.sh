@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Puts the Pulumi CLI, its Python language host (with the two helper scripts
+# dynamic providers need) and actionlint into a per-version cache outside the
+# work tree, then prints the directory to put on PATH.
+#
+# The Pulumi version is the one pyproject.toml pins for the Python SDK. Sources,
+# in order: a cache hit; a `pulumi` already on PATH at that version; the official
+# release tarball; a build from the Go module sources. A finished install is
+# moved into place in one step, so an interrupted run leaves no half cache.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+version=$(sed -n 's/^ *"pulumi==\([0-9.]*\)",$/\1/p' "$here/pyproject.toml")
+[ -n "$version" ] || { echo "setup: no pulumi==X.Y.Z pin found in pyproject.toml" >&2; exit 1; }
+actionlint_version=v1.7.12
+
+cache=${SONGGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/songgen-studio-fly}
+dest=$cache/pulumi-v$version
+tools=$cache/tools
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+complete() {
+    local dir=$1
+    [ -x "$dir/pulumi" ] && [ -x "$dir/pulumi-language-python" ] &&
+        [ -x "$dir/pulumi-language-python-exec" ] && [ -x "$dir/pulumi-resource-pulumi-python" ] &&
+        [ "$("$dir/pulumi" version 2>/dev/null)" = "v$version" ]
+}
+
+from_path() {
+    local cli
+    cli=$(command -v pulumi 2>/dev/null) || return 1
+    cli=$(readlink -f "$cli")
+    complete "$(dirname "$cli")" || return 1
+    log "using the Pulumi v$version already on PATH ($cli)"
+    mkdir -p "$1"
+    local name
+    for name in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python; do
+        ln -sf "$(dirname "$cli")/$name" "$1/$name"
+    done
+}
+
+from_release() {
+    local url="https://get.pulumi.com/releases/sdk/pulumi-v$version-linux-x64.tar.gz"
+    log "downloading the official Pulumi v$version release"
+    curl -fsSL --connect-timeout 10 --max-time 300 "$url" -o "$1/pulumi.tgz" 2>/dev/null || return 1
+    tar -xzf "$1/pulumi.tgz" -C "$1" --strip-components=1 && rm "$1/pulumi.tgz"
+}
+
+# go mod download prints JSON; pull the module's directory out of it.
+module_dir() {
+    go mod download -json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d.get("Error")) if "Error" in d else print(d["Dir"])'
+}
+
+from_source() {
+    command -v go >/dev/null || { log "Go is needed to build Pulumi from source"; return 1; }
+    log "building Pulumi v$version from the Go module sources (a few minutes, once per version)"
+    local pkg sdk src
+    pkg=$(module_dir "github.com/pulumi/pulumi/pkg/v3@v$version")
+    sdk=$(module_dir "github.com/pulumi/pulumi/sdk/v3@v$version")
+    # pkg/go.mod replaces the SDK with ../sdk, so lay both out as in the repository.
+    src=$(mktemp -d)
+    cp -r "$pkg" "$src/pkg" && cp -r "$sdk" "$src/sdk" && chmod -R u+w "$src"
+    (cd "$src/pkg" && go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
+        -o "$1/pulumi" ./cmd/pulumi)
+    # The upstream language-host module is not served by every module proxy; the
+    # project carries a small host of its own that speaks the same protocol.
+    (cd "$here/tools/pulumi-language-python" && go build -trimpath -ldflags "-s -w -X main.version=$version" \
+        -o "$1/pulumi-language-python" .)
+    install -m 0755 "$src/sdk/python/cmd/pulumi-language-python-exec" "$1/"
+    install -m 0755 "$src/sdk/python/dist/pulumi-resource-pulumi-python" "$1/"
+    rm -rf "$src"
+}
+
+install_pulumi() {
+    complete "$dest" && return 0
+    mkdir -p "$cache"
+    local staging
+    staging=$(mktemp -d "$cache/.staging.XXXXXX")
+    trap 'rm -rf "$staging"' RETURN
+    from_path "$staging" || from_release "$staging" || from_source "$staging" || {
+        log "could not install Pulumi v$version by any route"
+        return 1
+    }
+    complete "$staging" || { log "the Pulumi install in $staging is incomplete"; return 1; }
+    rm -rf "$dest" && mv "$staging" "$dest"
+    log "Pulumi $("$dest/pulumi" version) ready in $dest"
+}
+
+install_actionlint() {
+    [ -x "$tools/actionlint" ] && [ "$("$tools/actionlint" -version | head -1)" = "$actionlint_version" ] && return 0
+    log "installing actionlint $actionlint_version"
+    mkdir -p "$tools"
+    GOBIN=$tools go install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
+}
+
+install_pulumi
+install_actionlint
+printf '%s:%s\n' "$dest" "$tools"
