@@ -1,0 +1,1 @@
+"""Pulumi components that deploy SongGeneration Studio to Fly.io."""

@@ -1,0 +1,1 @@
+"""Fly.io resources as Pulumi dynamic providers over the Machines REST API."""
