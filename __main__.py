@@ -1,4 +1,4 @@
-"""SongGeneration Studio on Fly.io: read the stack's settings, declare the Studio, export what a person needs."""
+"""SongGeneration Studio on Fly.io: read the stack's settings, declare the Studio, export the outcome."""
 
 import pulumi
 

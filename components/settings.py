@@ -283,16 +283,6 @@ def _cross_checks(s: StackSettings, explicit: set[str]) -> list[Issue]:
                         f"{s.gpu_kind.value} was offered in {', '.join(sorted(offer.regions))}",
                     )
                 )
-        models = [m for m in s.models if isinstance(m, ModelId)] if isinstance(s.models, list) else []
-        too_big = [m.value for m in models if MODELS[m].vram_gb > offer.vram_gb]
-        if too_big:
-            issues.append(
-                Issue(
-                    "models",
-                    f"{', '.join(too_big)} need(s) more VRAM than a {s.gpu_kind.value} has "
-                    f"({offer.vram_gb} GB); choose a larger gpuKind or smaller models",
-                )
-            )
 
     if isinstance(s.cpus, int) and isinstance(s.memory_mb, int) and isinstance(s.cpu_kind, CpuKind):
         low, high = (2048, 8192) if s.cpu_kind is CpuKind.PERFORMANCE else (256, 2048)
@@ -328,7 +318,9 @@ def _cross_checks(s: StackSettings, explicit: set[str]) -> list[Issue]:
         )
 
     if s.image_builder is ImageBuilder.PREBUILT and s.image is None:
-        issues.append(Issue("image", "is required when imageBuilder is 'prebuilt'; give a reference with a tag"))
+        issues.append(
+            Issue("image", "is required when imageBuilder is 'prebuilt'; give a reference with a tag")
+        )
     if s.image is not None and "image" in explicit and s.image_builder is not ImageBuilder.PREBUILT:
         issues.append(
             Issue("imageBuilder", f"is {s.image_builder.value!r} but image is set; use 'prebuilt' with image")
