@@ -17,12 +17,13 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_PYTHON_CMD := $(abspath $(PY))
 
-.PHONY: help setup test lint typecheck unit sandbox bench clean
+.PHONY: help setup env test lint typecheck sandbox bench clean
 help:
 	@echo "make setup     install uv, the virtualenv and the Pulumi toolchain (idempotent)"
 	@echo "make test      setup, then lint, type-check and run every test"
 	@echo "make sandbox   the whole lifecycle offline against the bundled Fly API emulator"
 	@echo "make bench     lifecycle benchmarks against the emulator"
+	@echo "make env       print exports that put the toolchain on PATH: source <(make -s env)"
 
 $(UV):
 	python3 -m venv $(UV_HOME)
@@ -33,6 +34,10 @@ setup: $(UV)
 	bash scripts/setup-tools.sh > $(TOOLS_PATH_FILE)
 
 with_tools = PATH="$$(cat $(TOOLS_PATH_FILE)):$(abspath $(VENV))/bin:$$PATH"
+
+env: setup
+	@echo 'export PATH="'"$$(cat $(TOOLS_PATH_FILE)):$(abspath $(VENV))/bin"':$$PATH"'
+	@echo 'export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true'
 
 lint: setup
 	$(with_tools) ruff check .
