@@ -12,6 +12,7 @@ from enum import StrEnum
 
 GPU_END_OF_LIFE = date(2026, 8, 1)
 FLY_API_URL = "https://api.machines.dev/v1"
+HOURS_PER_MONTH = 730
 
 # Regions Fly served Machines from in late 2026.
 FLY_REGIONS = frozenset(

@@ -20,6 +20,7 @@ from pydantic.alias_generators import to_camel
 from components.catalog import (
     FLY_API_URL,
     FLY_REGIONS,
+    HOURS_PER_MONTH,
     GPU_OFFERS,
     MODELS,
     RUNTIME_BUNDLE,
@@ -114,6 +115,8 @@ class StackSettings(_Validated):
     autostart: bool = True
     min_machines_running: Annotated[int, Field(ge=0)] = 0
     idle_stop_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 15
+    # For the cost estimate: hours a month the machines are expected to run.
+    busy_hours_per_month: Annotated[int, Field(ge=0, le=HOURS_PER_MONTH)] = 40
     studio_commit: str = DEFAULT_STUDIO_COMMIT
     songgen_commit: str = DEFAULT_SONGGEN_COMMIT
     image_builder: ImageBuilder = ImageBuilder.LOCAL
