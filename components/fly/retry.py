@@ -1,0 +1,42 @@
+"""Exponential backoff with full jitter, bounded in attempts and in total time."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from dataclasses import dataclass
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Backoff:
+    attempts: int = 5
+    base_s: float = 0.5
+    cap_s: float = 8.0
+    budget_s: float = 90.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Wait before attempt `attempt + 1`: random up to base*2^(attempt-1), capped; Fly's Retry-After wins."""
+        jittered = random.uniform(0.0, min(self.cap_s, self.base_s * 2 ** (attempt - 1)))
+        return max(jittered, retry_after or 0.0)
+
+    def allows(self, attempt: int, started: float, wait_s: float) -> bool:
+        """Whether another attempt fits: attempts left and the wait ends inside the total budget."""
+        return attempt < self.attempts and time.monotonic() - started + wait_s <= self.budget_s
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
