@@ -72,9 +72,10 @@ async def assign_ip(app_name: str, request: Request) -> dict[str, Any]:
             taken = {ip.ip for ip in core.store.ips}
             fresh = ids.public_ipv6 if kind == "v6" else ids.dedicated_ipv4
             # A collision is vanishingly rare; a few draws keep addresses unique without an unbounded loop.
-            address = next((a for a in (fresh() for _ in range(16)) if a not in taken), None)
-            if address is None:
+            drawn = next((a for a in (fresh() for _ in range(16)) if a not in taken), None)
+            if drawn is None:
                 raise FlyError(503, "no free address; try again")
+            address = drawn
         ip = IPAssignment(address, app_name, kind, region, kind == "shared_v4", service_name, time.time())
         core.store.ips.append(ip)
         return render_ip(ip)
