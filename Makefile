@@ -50,7 +50,7 @@ test: lint typecheck
 	$(with_tools) pytest $(PYTEST_ARGS)
 
 sandbox: setup
-	$(with_tools) python -m scripts.sandbox
+	$(with_tools) python -m lifecycle.sandbox
 
 bench: setup
 	$(with_tools) python -m bench.lifecycle

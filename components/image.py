@@ -107,11 +107,13 @@ class StudioImage(pulumi.ComponentResource):
         self.register_outputs({"ref": self.ref})
 
     @staticmethod
-    def _build_locally(settings: StackSettings, tagged: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    def _build_locally(
+        settings: StackSettings, tagged: str, opts: pulumi.ResourceOptions
+    ) -> pulumi.Output[str]:
         import pulumi_docker as docker
 
         image = docker.Image(
-            "studio",
+            "studio-local-build",
             image_name=tagged,
             build=docker.DockerBuildArgs(
                 context=str(DOCKER_DIR),

@@ -353,7 +353,12 @@ def _warnings(s: StackSettings) -> list[str]:
 
 
 def from_stack_config() -> LoadedSettings:
-    """Load the current stack's settings from the config the engine handed to the program."""
+    """Load the current stack's settings from the config the engine handed to the program.
+
+    FLY_API_URL in the environment wins over `flyApiUrl`, as it does for the providers.
+    """
+    import os
+
     import pulumi
     from pulumi.runtime import config as runtime_config
 
@@ -361,4 +366,6 @@ def from_stack_config() -> LoadedSettings:
     every = runtime_config.CONFIG.get()
     raw = {key.removeprefix(prefix): value for key, value in every.items() if key.startswith(prefix)}
     secret = {key.removeprefix(prefix) for key in every if runtime_config.is_config_secret(key)}
+    if os.environ.get("FLY_API_URL"):
+        raw["flyApiUrl"] = os.environ["FLY_API_URL"]
     return load_settings(pulumi.get_stack(), raw, secret_keys=secret)
