@@ -76,7 +76,7 @@ class FlyClient:
         path: str,
         *,
         body: Any = None,
-        params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, Any] | None = None,
         accept: Collection[int] = (),
         idempotent: bool | None = None,
         read_timeout_s: float | None = None,
@@ -116,7 +116,7 @@ class FlyClient:
                 continue
             raise self._api_error(method, path, body, response, attempt, started, not safe and status >= 500)
 
-    def get_json(self, path: str, *, params: Mapping[str, str | int] | None = None) -> Any | None:
+    def get_json(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any | None:
         """GET a resource; None when Fly answers 404."""
         response = self.call("GET", path, params=params, accept=(404,))
         return None if response.status_code == 404 else _json(response)
@@ -124,7 +124,7 @@ class FlyClient:
     def send_json(self, method: str, path: str, body: Any = None, *, idempotent: bool | None = None) -> Any:
         return _json(self.call(method, path, body=body, idempotent=idempotent))
 
-    def delete(self, path: str, *, params: Mapping[str, str | int] | None = None) -> bool:
+    def delete(self, path: str, *, params: Mapping[str, Any] | None = None) -> bool:
         """DELETE; False when it was already gone (404)."""
         return self.call("DELETE", path, params=params, accept=(404,)).status_code != 404
 

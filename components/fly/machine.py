@@ -1,7 +1,7 @@
 """Fly machine: `POST /apps/{app}/machines`, `GET/POST/DELETE /apps/{app}/machines/{id}`, `GET .../wait`.
 
-The resource id is the machine id. A new region replaces the machine (the old one destroyed first: one volume, one
-name). Any other change (image, guest, env, services, checks, mounts, metadata, secrets version) is an in-place
+The resource id is the machine id. A new region or name replaces the machine (Fly's update cannot change either;
+the old one is destroyed first: one volume, one name). Any other change (image, guest, env, services, checks, mounts, metadata, secrets version) is an in-place
 update with the full config, followed by a wait until the machine runs again (or rests, when its services stop it
 when idle).
 """
@@ -32,7 +32,7 @@ from .provider import (
 from .wait import GONE_STATES, machine_path, wait_for_state
 
 INPUTS = ("app_name", "name", "region", "config", "secrets_version", "wait_timeout_s")
-REPLACE_ON = ("app_name", "region")
+REPLACE_ON = ("app_name", "name", "region")
 DEFAULT_WAIT_S = 600
 # flyctl lists only machines that carry these (fly-go machine_types.go); ours come last so flyctl always sees them.
 PLATFORM_METADATA = {"fly_platform_version": "v2", "fly_process_group": "app"}
@@ -193,7 +193,7 @@ class MachineProvider(FlyProvider):
             machine = get_machine(fly, app, id_)
             if machine is None:
                 raise fly.error(f"machine {id_} no longer exists in app {app}", Category.NOT_FOUND)
-            changed = [k for k in ("name", "config", "secrets_version") if not same(olds.get(k), news.get(k))]
+            changed = [k for k in ("config", "secrets_version") if not same(olds.get(k), news.get(k))]
             if changed:
                 progress.info(f"machine {name}: updating {id_} in place ({', '.join(changed)})")
                 machine = update_machine(fly, app, id_, self._request(news))

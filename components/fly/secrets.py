@@ -1,8 +1,9 @@
 """App secrets: `GET/POST /apps/{app}/secrets` with `{values: {NAME: value or null}}` (null unsets).
 
 The resource id is the app name. Values never leave this module except in the one request that sets them: the
-outputs hold the sorted names, Fly's secrets version, and salted digests (themselves a Pulumi secret) that let
-`diff` tell which values changed without keeping any value in the state's outputs.
+outputs hold the sorted names, Fly's secrets version, salted digests of our own that let `diff` tell which values
+changed, and Fly's digests that let `read` tell a value changed outside Pulumi. No value is kept in the outputs;
+both digest maps are Pulumi secrets all the same.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypedDict
 
 import pulumi
@@ -58,6 +59,12 @@ def update_secrets(fly: FlyClient, app: str, values: Mapping[str, str | None]) -
     request = UpdateSecretsRequest(values=dict(values))
     response: SecretsResponse = fly.send_json("POST", _path(app), request, idempotent=True)
     return response
+
+
+def fly_digests(response: SecretsResponse, names: Iterable[str]) -> dict[str, str]:
+    """Fly's digest of each of our secrets, as the API lists them."""
+    wanted = set(names)
+    return {s["name"]: s.get("digest", "") for s in response.get("secrets", []) if s.get("name") in wanted}
 
 
 def digest(salt: str, name: str, value: str) -> str:
@@ -111,7 +118,8 @@ class AppSecretsProvider(FlyProvider):
             response = update_secrets(fly, app, values)
         progress.info(f"secrets {app}: set {len(values)} ({', '.join(sorted(values))})")
         salt = os.urandom(16).hex()
-        return CreateResult(app, self._outputs(app, values, salt, response.get("version")))
+        outs = self._outputs(app, values, salt, response.get("version"), fly_digests(response, values))
+        return CreateResult(app, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         app = str(props.get("app_name") or id_)
@@ -119,12 +127,18 @@ class AppSecretsProvider(FlyProvider):
             listed = list_secrets(fly, app)
         if listed is None:
             return gone()
-        live = {s.get("name") for s in listed.get("secrets", [])}
-        # A name unset outside Pulumi loses its digest, so the next diff sets it again.
-        digests = {k: v for k, v in dict(props.get("digests") or {}).items() if k in live}
+        live = fly_digests(listed, dict(props.get("digests") or {}))
+        known = dict(props.get("fly_digests") or {})
+        # A name unset, or a value changed, outside Pulumi loses our digest, so the next diff sets it again.
+        digests = {
+            name: ours
+            for name, ours in dict(props.get("digests") or {}).items()
+            if name in live and (name not in known or not live[name] or known[name] == live[name])
+        }
         outs = {
-            **{k: v for k, v in props.items() if k not in ("digests", "keys", "version")},
+            **props,
             "digests": digests,
+            "fly_digests": {name: live[name] for name in digests},
             "keys": sorted(digests),
             "version": listed.get("version", props.get("version")),
         }
@@ -138,15 +152,17 @@ class AppSecretsProvider(FlyProvider):
             name: value for name, value in values.items() if digests.get(name) != digest(salt, name, value)
         }
         changes.update({name: None for name in digests if name not in values})
-        version = olds.get("version")
+        version, known = olds.get("version"), dict(olds.get("fly_digests") or {})
         if changes:
             with self.client(app, redact=values.values()) as fly:
-                version = update_secrets(fly, app, changes).get("version", version)
+                response = update_secrets(fly, app, changes)
+            version = response.get("version", version)
+            known = fly_digests(response, values)
             unset = sorted(k for k, v in changes.items() if v is None)
             progress.info(
                 f"secrets {app}: set {sorted(k for k, v in changes.items() if v is not None)}, unset {unset}"
             )
-        return UpdateResult(self._outputs(app, values, salt, version))
+        return UpdateResult(self._outputs(app, values, salt, version, known))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         app, names = str(props.get("app_name") or id_), list(dict(props.get("digests") or {}))
@@ -160,13 +176,16 @@ class AppSecretsProvider(FlyProvider):
         progress.info(f"secrets {app}: unset {', '.join(sorted(names))}")
 
     @staticmethod
-    def _outputs(app: str, values: Mapping[str, str], salt: str, version: Any) -> dict[str, Any]:
+    def _outputs(
+        app: str, values: Mapping[str, str], salt: str, version: Any, known: Mapping[str, str]
+    ) -> dict[str, Any]:
         return {
             "app_name": app,
             "keys": sorted(values),
             "version": version,
             "digest_salt": salt,
             "digests": {name: digest(salt, name, value) for name, value in values.items()},
+            "fly_digests": {name: known[name] for name in values if name in known},
         }
 
 
@@ -192,8 +211,11 @@ class AppSecrets(pulumi.dynamic.Resource, module="fly", name="AppSecrets"):
             "version": None,
             "digest_salt": None,
             "digests": None,
+            "fly_digests": None,
         }
-        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["values", "digests"])
+        secret_outputs = pulumi.ResourceOptions(
+            additional_secret_outputs=["values", "digests", "fly_digests"]
+        )
         super().__init__(
             AppSecretsProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret_outputs)
         )

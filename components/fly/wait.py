@@ -11,6 +11,9 @@ from .api import FlyClient, segment
 from .errors import Category
 
 MAX_WAIT_CALL_S = 60  # Fly caps one /wait call at 60 s
+# Each round waits at most this long, so a machine that fails (not a state /wait can wait for) is noticed soon
+# and the person watching sees progress.
+ROUND_S = 10
 FAILED_STATES = frozenset({"failed"})
 GONE_STATES = frozenset({"destroying", "destroyed"})
 
@@ -31,8 +34,8 @@ def wait_for_state(
 ) -> dict[str, Any] | None:
     """Block until the machine is in `target` (or one of `also_accept`); returns it, or None once it is gone.
 
-    Each round asks Fly to wait up to 60 s (408 means "not yet"), then looks at the machine, so a machine that
-    fails or is destroyed meanwhile ends the wait at once with a message rather than at the deadline.
+    Each round asks Fly to wait (408 means "not yet"), then looks at the machine, so a machine that fails or is
+    destroyed meanwhile ends the wait within a round with a message rather than at the deadline.
     """
     path = machine_path(app, machine_id)
     started = time.monotonic()
@@ -40,8 +43,11 @@ def wait_for_state(
     accepted = {target, *also_accept}
     while True:
         remaining = deadline - time.monotonic()
-        per_call = max(1, min(MAX_WAIT_CALL_S, int(remaining)))
-        params: dict[str, str | int] = {"state": target, "timeout": per_call}
+        per_call = max(1, min(ROUND_S, MAX_WAIT_CALL_S, int(remaining)))
+        params: dict[str, Any] = {
+            "state": [target, *sorted(set(also_accept) - {target})],
+            "timeout": per_call,
+        }
         if instance_id:
             params["instance_id"] = instance_id
         response = fly.call(

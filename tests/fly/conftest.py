@@ -1,0 +1,94 @@
+"""Provider tests run against the bundled Fly API emulator, a real HTTP server on 127.0.0.1.
+
+Each test gets a fresh emulator (state is never shared), the environment pointing the client at it, a fast
+backoff, and no stack config left over from another test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from components.fly import api, credentials, progress
+from components.fly.retry import Backoff
+from emulator.server import FlyEmulator
+
+TOKEN = "fm2_test-token-that-must-never-leak-0123456789"
+ORG = "personal"
+IMAGE = "registry.fly.io/songgen-test:v1"
+
+
+@pytest.fixture
+def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[FlyEmulator]:
+    with FlyEmulator(gpus_offered=False, token=TOKEN, boot_seconds=0.05, transition_seconds=0.02) as emulator:
+        monkeypatch.setenv(credentials.URL_ENV, emulator.base_url)
+        monkeypatch.setenv(credentials.TOKEN_ENV, TOKEN)
+        yield emulator
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv(credentials.URL_ENV, raising=False)
+    monkeypatch.delenv(credentials.TOKEN_ENV, raising=False)
+    monkeypatch.setattr(api, "DEFAULT_BACKOFF", Backoff(attempts=4, base_s=0.01, cap_s=0.05, budget_s=5.0))
+    credentials.forget_stack_config()
+    progress.reset()
+    yield
+    credentials.forget_stack_config()
+    progress.reset()
+
+
+class Flyctl:
+    """Another hand on the same Fly account: changes made outside Pulumi, as flyctl would make them."""
+
+    def __init__(self, emulator: FlyEmulator) -> None:
+        self._http = httpx.Client(
+            base_url=emulator.base_url, headers={"Authorization": f"FlyV1 {TOKEN}"}, timeout=10.0
+        )
+
+    def __call__(self, method: str, path: str, body: Any = None) -> Any:
+        response = self._http.request(method, path, json=body)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def close(self) -> None:
+        self._http.close()
+
+
+@pytest.fixture
+def flyctl(emu: FlyEmulator) -> Iterator[Flyctl]:
+    client = Flyctl(emu)
+    yield client
+    client.close()
+
+
+def machine_config(image: str = IMAGE, **extra: Any) -> dict[str, Any]:
+    """A small CPU machine config in the shape the lead's component builds (services, checks, restart)."""
+    config: dict[str, Any] = {
+        "image": image,
+        "env": {"PORT": "7860"},
+        "guest": {"cpu_kind": "shared", "cpus": 1, "memory_mb": 1024},
+        "services": [
+            {
+                "protocol": "tcp",
+                "internal_port": 7860,
+                "autostop": "off",
+                "autostart": True,
+                "min_machines_running": 0,
+                "ports": [
+                    {"port": 80, "handlers": ["http"], "force_https": True},
+                    {"port": 443, "handlers": ["tls", "http"]},
+                ],
+                "checks": [
+                    {"type": "http", "port": 7860, "path": "/api/health", "interval": "15s", "timeout": "5s"}
+                ],
+            }
+        ],
+        "restart": {"policy": "on-failure", "max_retries": 3},
+        "metadata": {"songgen_role": "studio"},
+    }
+    config.update(extra)
+    return config

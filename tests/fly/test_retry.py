@@ -1,0 +1,41 @@
+"""Backoff arithmetic: jitter bounds, the cap, Retry-After and the total budget."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+from components.fly.retry import Backoff, parse_retry_after
+
+
+def test_delay_grows_exponentially_and_is_capped() -> None:
+    backoff = Backoff(base_s=0.5, cap_s=4.0)
+    for attempt, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (8, 4.0)]:
+        delays = [backoff.delay(attempt) for _ in range(200)]
+        assert all(0.0 <= d <= ceiling for d in delays)
+        assert max(delays) > ceiling / 2  # full jitter spreads over the whole range
+
+
+def test_retry_after_wins_over_a_shorter_jittered_delay() -> None:
+    assert Backoff(base_s=0.01, cap_s=0.01).delay(1, retry_after=2.0) == 2.0
+
+
+def test_attempts_and_total_budget_bound_the_retries() -> None:
+    backoff = Backoff(attempts=3, budget_s=1.0)
+    started = time.monotonic()
+    assert backoff.allows(1, started, 0.1)
+    assert backoff.allows(2, started, 0.1)
+    assert not backoff.allows(3, started, 0.1)
+    assert not backoff.allows(1, started, 5.0)  # the wait alone would overrun the budget
+
+
+def test_retry_after_header_as_seconds_or_http_date() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("0.5") == 0.5
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    seconds = parse_retry_after(when)
+    assert seconds is not None
+    assert 25 <= seconds <= 31
