@@ -1057,7 +1057,8 @@ _ACCESS_LOG = re.compile(
     r'^(?:INFO:\s+)?(?P<client>\S+):(?P<port>\d+) - "(?P<method>[A-Z]+) (?P<path>\S+)[^"]*" (?P<status>\d{3})'
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_LOOPBACK = ("127.", "::1", "[::1]", "localhost")
+# The watcher polls from 127.0.0.1; Fly's proxy connects from the machine's private network address.
+_WATCHER_CLIENTS = frozenset({"127.0.0.1", "::1", "[::1]", "::ffff:127.0.0.1"})
 _WATCHER_PATHS = frozenset({"/api/health", "/api/generations", "/api/queue", "/api/models"})
 
 
@@ -1087,8 +1088,7 @@ def classify_log_line(line: str, ignore_paths: Sequence[str]) -> tuple[bool, boo
     if not match:
         return False, False
     client, path = match["client"], match["path"].split("?", 1)[0]
-    loopback = client.startswith(_LOOPBACK)
-    if loopback:
+    if client in _WATCHER_CLIENTS:
         return False, path in _WATCHER_PATHS
     return path not in ignore_paths, False
 

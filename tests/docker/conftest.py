@@ -29,7 +29,8 @@ BASE_REPO = "lglg666/SongGeneration-base"
 
 def _load_entrypoint() -> ModuleType:
     spec = importlib.util.spec_from_file_location("songgen_entrypoint", ENTRYPOINT)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

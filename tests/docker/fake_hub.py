@@ -7,6 +7,7 @@ so tests can check that the token is not sent there. Every request is recorded.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -49,7 +50,9 @@ class RepoFile:
 
 
 class FakeHub:
-    def __init__(self, repos: dict[str, dict[str, bytes]], page_size: int = 3, lfs_threshold: int = 64_000) -> None:
+    def __init__(
+        self, repos: dict[str, dict[str, bytes]], page_size: int = 3, lfs_threshold: int = 64_000
+    ) -> None:
         self.files: dict[str, RepoFile] = {}
         self.repos: dict[str, list[RepoFile]] = {}
         for repo, content in repos.items():
@@ -129,12 +132,12 @@ class FakeHub:
                     record.status = status
                     self._send(status, b"{}", "application/json")
                     return
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     hub._route(self, record)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
-            def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -189,7 +192,12 @@ class FakeHub:
         dirs = sorted({f.path.rsplit("/", 1)[0] for f in self.repos[repo] if "/" in f.path})
         entries.extend({"type": "directory", "path": d, "oid": "0" * 40, "size": 0} for d in dirs)
         for f in self.repos[repo]:
-            item: dict[str, Any] = {"type": "file", "path": f.path, "size": len(f.data), "oid": git_blob_id(f.data)}
+            item: dict[str, Any] = {
+                "type": "file",
+                "path": f.path,
+                "size": len(f.data),
+                "oid": git_blob_id(f.data),
+            }
             if f.lfs:
                 item["lfs"] = {"oid": f.sha256, "size": len(f.data), "pointerSize": 134}
             entries.append(item)

@@ -58,10 +58,14 @@ def test_cold_boot_downloads_each_file_once_and_links_the_volume(
     manifest = json.loads((data / ".songgen" / "manifests" / "runtime.json").read_text())
     assert manifest["complete"] is True
     assert manifest["commit"] == FakeHub.commit(RUNTIME_REPO)
-    assert manifest["files"]["ckpt/encode-s12k.pt"]["sha256"] == hub.files[f"{RUNTIME_REPO}:ckpt/encode-s12k.pt"].sha256
+    assert (
+        manifest["files"]["ckpt/encode-s12k.pt"]["sha256"]
+        == hub.files[f"{RUNTIME_REPO}:ckpt/encode-s12k.pt"].sha256
+    )
 
     out = capsys.readouterr().out
-    assert "%" in out and "/s" in out, "progress lines with percent and rate"
+    assert "%" in out, "progress lines with percent"
+    assert "/s" in out, "progress lines with a rate"
 
 
 def test_warm_boot_touches_no_network(hub: FakeHub, base_env: dict[str, str], run_prepare: Prepare) -> None:
@@ -85,7 +89,8 @@ def test_interrupted_download_resumes_with_range(
 
     transfers = hub.downloads(key)
     assert len(transfers) == 2
-    assert transfers[0].range is None and transfers[0].sent < size
+    assert transfers[0].range is None
+    assert transfers[0].sent < size
     assert transfers[1].range is not None
     resumed_at = int(transfers[1].range.removeprefix("bytes=").rstrip("-"))
     assert 0 < resumed_at <= transfers[0].sent
@@ -173,7 +178,8 @@ def test_too_little_space_fails_before_downloading(
     out = capsys.readouterr().out
     assert "not enough space" in out
     total = sum(len(f.data) for f in hub.files.values())
-    assert f"need {ep.human(total)}" in out and "only 1.00 MB is free" in out
+    assert f"need {ep.human(total)}" in out
+    assert "only 1.00 MB is free" in out
     assert "Raise the stack's volume size" in out
     assert hub.downloads() == [], "nothing is fetched"
     assert not any(p.is_file() for p in (data_dir(env) / "runtime").rglob("*"))
@@ -201,12 +207,16 @@ def test_token_goes_to_the_hub_only_and_is_never_printed(
     assert run_prepare(hub_env(base_env, hub, HF_TOKEN=token)) == 0
     api = [r for r in hub.requests if r.path.startswith("/api/")]
     cdn = [r for r in hub.requests if r.path.startswith("/cdn/")]
-    assert api and all(r.authorization == f"Bearer {token}" for r in api)
-    assert cdn and all(r.authorization is None for r in cdn), "no token on the redirect to another host"
+    assert api
+    assert all(r.authorization == f"Bearer {token}" for r in api)
+    assert cdn
+    assert all(r.authorization is None for r in cdn), "no token on the redirect to another host"
     assert token not in capsys.readouterr().out
 
 
-def test_transient_hub_errors_are_retried(hub: FakeHub, base_env: dict[str, str], run_prepare: Prepare) -> None:
+def test_transient_hub_errors_are_retried(
+    hub: FakeHub, base_env: dict[str, str], run_prepare: Prepare
+) -> None:
     hub.fail_once["/api/models/lglg666/SongGeneration-Runtime/tree"] = 503
     assert run_prepare(hub_env(base_env, hub)) == 0
     assert_volume_matches(hub, hub_env(base_env, hub))
@@ -241,7 +251,9 @@ def test_overlay_patches_the_runtime_bundle_and_keeps_the_cache_warm(
     assert app_copy.read_bytes() == patched
 
 
-def test_no_download_mode_starts_offline(hub: FakeHub, base_env: dict[str, str], run_prepare: Prepare) -> None:
+def test_no_download_mode_starts_offline(
+    hub: FakeHub, base_env: dict[str, str], run_prepare: Prepare
+) -> None:
     assert run_prepare(hub_env(base_env, hub, SONGGEN_DOWNLOAD="0")) == 0
     assert hub.requests == []
     assert (Path(base_env["SONGGEN_APP_DIR"]) / "output").is_symlink()
@@ -262,4 +274,5 @@ def test_layout_moves_state_the_image_had_onto_the_volume(
     data = settings.data_dir
     assert (data / "output" / "abc123" / "song.flac").read_bytes() == b"fLaC"
     assert json.loads((data / "queue.json").read_text()) == [{"id": "q1"}]
-    assert (app / "output").is_symlink() and (app / "queue.json").is_symlink()
+    assert (app / "output").is_symlink()
+    assert (app / "queue.json").is_symlink()

