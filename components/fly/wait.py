@@ -41,7 +41,13 @@ def wait_for_state(
     started = time.monotonic()
     deadline = started + timeout_s
     accepted = {target, *also_accept}
+    state = ""
     while True:
+        elapsed = time.monotonic() - started
+        now = f", now {state}" if state else ""
+        progress.status(
+            f"{fly.subject}: waiting for state {target} ({elapsed:.0f} s of {timeout_s:.0f} s{now})"
+        )
         remaining = deadline - time.monotonic()
         per_call = max(1, min(ROUND_S, MAX_WAIT_CALL_S, int(remaining)))
         params: dict[str, Any] = {
@@ -69,13 +75,9 @@ def wait_for_state(
                 f"machine {machine_id} in app {app} is {state} while waiting for it to be {target}",
                 Category.TIMEOUT,
             )
-        elapsed = time.monotonic() - started
         if time.monotonic() >= deadline:
             raise fly.error(
                 f"machine {machine_id} in app {app} did not reach state {target} within {timeout_s:.0f} s "
                 f"(it is {state or 'unknown'})",
                 Category.TIMEOUT,
             )
-        progress.status(
-            f"{fly.subject}: waiting for state {target} ({elapsed:.0f} s of {timeout_s:.0f} s, now {state})"
-        )
