@@ -5,8 +5,11 @@ process. uvicorn owns the main thread, so SIGINT and SIGTERM shut it down cleanl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+from types import FrameType
 
 import uvicorn
 
@@ -36,6 +39,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+class _StopRequestedError(Exception):
+    """Raised by our signal handler: uvicorn shuts down gracefully, then re-raises the signal it caught,
+    which lands here instead of killing the process, so the exit is clean (status 0)."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise _StopRequestedError(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = Settings(
@@ -58,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         f"GPUs offered: {'yes' if args.gpus else 'no'}; token: {'required' if args.token else 'any'}",
         flush=True,
     )
-    uvicorn.run(build_app(core), host=args.host, port=args.port, log_level="warning", access_log=False)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop)
+    with contextlib.suppress(_StopRequestedError):
+        uvicorn.run(build_app(core), host=args.host, port=args.port, log_level="warning", access_log=False)
     print("emulator stopped", flush=True)
     return 0
 

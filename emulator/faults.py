@@ -73,7 +73,10 @@ class FaultBook:
             raise ValueError(f"fault times must be at least 1, got {times}")
         if retry_after is not None and retry_after < 0:
             raise ValueError("fault retry_after must not be negative")
-        re.compile(path)  # fail early on a bad pattern
+        try:
+            re.compile(path)  # fail early on a bad pattern
+        except re.error as exc:
+            raise ValueError(f"fault path is not a valid regular expression: {exc}") from None
         fault = Fault(method.upper() if method else "*", path, status, times, retry_after, message, after)
         with self._lock:
             self._faults.append(fault)

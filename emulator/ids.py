@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
 from datetime import UTC, datetime
@@ -61,9 +62,10 @@ def private_ip() -> str:
 
 
 def public_ipv6() -> str:
-    # Fly's anycast v6 space is 2a09:8280::/32; apps get addresses under 2a09:8280:1::/48.
-    groups = ":".join(secrets.token_hex(2) for _ in range(5))
-    return f"2a09:8280:1:{groups}"
+    # Fly's anycast v6 space is 2a09:8280::/32; apps get addresses under 2a09:8280:1::/48. Canonical form
+    # (no leading zeros, "::" compression) so the address a client sends back matches the one handed out.
+    network = int(ipaddress.IPv6Address("2a09:8280:1::"))
+    return str(ipaddress.IPv6Address(network | secrets.randbits(80)))
 
 
 def dedicated_ipv4() -> str:

@@ -8,6 +8,7 @@ egress types are not modelled and are refused.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from typing import Any
 
@@ -84,13 +85,22 @@ async def assign_ip(app_name: str, request: Request) -> dict[str, Any]:
 @router.delete("/v1/apps/{app_name}/ip_assignments/{ip}")
 async def release_ip(app_name: str, ip: str, request: Request) -> Response:
     core = get_core(request)
+    wanted = _canonical(ip)
     with core.lock:
         core.app(app_name)
         for assignment in core.store.ips:
-            if assignment.app == app_name and assignment.ip == ip:
+            if assignment.app == app_name and assignment.ip == wanted:
                 core.store.ips.remove(assignment)
                 return Response(status_code=204)
     raise not_found(f"IP {ip} is not assigned to app {app_name}")
+
+
+def _canonical(ip: str) -> str:
+    """The address in the form it was handed out, so "2A09:8280:1:0::5" finds "2a09:8280:1::5"."""
+    try:
+        return str(ipaddress.ip_address(ip))
+    except ValueError:
+        raise bad_request(f"invalid IP address {ip!r}") from None
 
 
 def ip_snapshot(ip: IPAssignment) -> dict[str, Any]:
