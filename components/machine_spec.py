@@ -46,8 +46,12 @@ def guest(settings: StackSettings) -> dict[str, Any]:
 
 
 def volume_compute_hint(settings: StackSettings) -> dict[str, Any]:
-    """Fly places a GPU machine's volume on a host with that GPU only when told at creation."""
-    return guest(settings)
+    """Fly places a GPU machine's volume on a host with that GPU only when told at creation.
+
+    Only the host class goes into the hint: a change of CPUs or memory later must not replace the
+    volume (and with it the cache), while a change of GPU kind must.
+    """
+    return {"cpu_kind": settings.cpu_kind.value, "gpu_kind": settings.gpu_kind.value}
 
 
 def machine_config(settings: StackSettings, *, image: str, volume_id: str) -> dict[str, Any]:
