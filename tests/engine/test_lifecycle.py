@@ -229,7 +229,7 @@ def test_a_machine_and_volume_deleted_outside_pulumi_are_reported_by_refresh_and
 
     refresh = stack.refresh(color="never")
     assert refresh.summary.resource_changes is not None
-    assert refresh.summary.resource_changes.get("delete") == 2
+    assert refresh.summary.resource_changes.get(auto.OpType.DELETE) == 2
 
     stack.up(color="never")
     (recreated,) = machines(emulator)
