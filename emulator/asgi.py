@@ -51,7 +51,7 @@ async def _handle(core: Core, request: Request, call_next: Next, token: str | No
     if fault is not None and not fault.after:
         return fault.error().response()
     if not (path == "/v1" or path.startswith("/v1/")):
-        return error_response(404, "not found")
+        return error_response(404, f"no such route: {method} {path}")
     if token is None or not core.token_accepted(token):
         return error_response(401, AUTH_ERROR)
     if core.settings.rate_limit:
@@ -80,8 +80,11 @@ def build_app(core: Core) -> FastAPI:
         return exc.response()
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
-        return error_response(exc.status_code)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Say it is the route that is unknown, so a client never mistakes it for "this machine is gone".
+        what = {404: "no such route", 405: "method not allowed on this route"}.get(exc.status_code)
+        message = f"{what}: {request.method} {request.url.path}" if what else None
+        return error_response(exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> Response:

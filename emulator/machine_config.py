@@ -89,7 +89,7 @@ def _port(value: int | None, field: str, *, required: bool = False) -> None:
         raise _fail(f"{field} {value} is not a port number (1-65535)")
 
 
-def _duration(obj: JSON, key: str, where: str) -> None:
+def check_duration(obj: JSON, key: str, where: str) -> None:
     """fly.Duration accepts a Go duration string ("15s") or a number of nanoseconds."""
     if key not in obj or obj[key] is None:
         return
@@ -167,7 +167,7 @@ def _check(check: JSON, where: str) -> None:
     _enum(opt_str(check, "type", where), CHECK_TYPES, f"{where}type")
     _port(opt_int(check, "port", where), f"{where}port")
     for key in ("interval", "timeout", "grace_period"):
-        _duration(check, key, where)
+        check_duration(check, key, where)
     opt_str(check, "path", where)
     opt_str(check, "method", where)
     opt_str(check, "protocol", where)
@@ -302,7 +302,7 @@ def normalize(raw: Any, *, gpus_offered: bool, region: str) -> JSON:
     stop_config = opt_obj(config, "stop_config", "config.")
     if stop_config is not None:
         _enum(opt_str(stop_config, "signal", "stop_config."), SIGNALS, "stop_config.signal")
-        _duration(stop_config, "timeout", "stop_config.")
+        check_duration(stop_config, "timeout", "stop_config.")
 
     init = opt_obj(config, "init", "config.") or {}
     for key in ("exec", "entrypoint", "cmd", "kernel_args"):

@@ -339,6 +339,7 @@ async def stop_machine(app_name: str, machine_id: str, request: Request) -> JSON
     signal = opt_str(body, "signal")
     if signal is not None and signal not in machine_config.SIGNALS:
         raise bad_request(f"invalid signal {signal!r}")
+    machine_config.check_duration(body, "timeout", "")
     with core.lock:
         machine = get_machine(core, app_name, machine_id)
         _not_gone(machine, "stop")

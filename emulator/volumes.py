@@ -28,7 +28,9 @@ from emulator.state import Machine, Snapshot, Volume
 
 router = APIRouter()
 
-VOLUME_NAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+# Lowercase letters, digits and underscores, at most 30 characters: hyphenated names are rejected by Fly
+# (observed against the live API in 2026, CurateLabs/graphforge#884).
+VOLUME_NAME = re.compile(r"^[a-z0-9_]{1,30}$")
 MAX_SIZE_GB = 500
 DEFAULT_SIZE_GB = 3
 BLOCK_SIZE = 4096
@@ -132,7 +134,7 @@ async def create_volume(app_name: str, request: Request) -> dict[str, Any]:
         raise bad_request("name is required")
     if not VOLUME_NAME.fullmatch(name):
         raise bad_request(
-            f"invalid volume name {name!r}: use letters, digits and underscores only, 30 characters at most"
+            f"invalid volume name {name!r}: use lowercase letters, digits and underscores, 30 characters at most"
         )
     if not region:
         raise bad_request("region is required")

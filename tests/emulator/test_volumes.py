@@ -50,6 +50,7 @@ def test_create_defaults_and_shape(client: httpx.Client) -> None:
         {"region": REGION},
         {"name": "model-cache", "region": REGION},  # hyphens are not allowed in volume names
         {"name": "x" * 31, "region": REGION},
+        {"name": "Models", "region": REGION},
         {"name": "models"},
         {"name": "models", "region": "mars"},
         {"name": "models", "region": REGION, "size_gb": 0},
