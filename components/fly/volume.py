@@ -1,7 +1,12 @@
 """Fly volume: `POST/GET /apps/{app}/volumes`, `PUT .../{id}` (settings), `PUT .../{id}/extend`, `DELETE .../{id}`.
 
 The resource id is the volume id. Name, region, encryption, compute hint and fork source are fixed at creation
-(changing one replaces the volume, the old one deleted first so names never collide); size only grows, in place.
+(changing one replaces the volume); size only grows, in place.
+
+A replacement creates the new volume before the old one goes: the machine that mounts the old volume still holds
+it (Fly refuses to delete a bound volume), and only once that machine has moved to the new volume, or been
+replaced itself, can the old one be deleted. Volume names are not unique on Fly, so both can exist for a while;
+an earlier attempt's volume is told apart from the one being replaced because it is not mounted by anything.
 """
 
 from __future__ import annotations
@@ -184,20 +189,22 @@ class VolumeProvider(FlyProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> FlyDiffResult:
         if _shrinks(olds, news):
             raise ValueError(shrink_message(news.get("name"), olds["size_gb"], news["size_gb"]))
-        # Delete first: a new volume of the same name must not be mistaken for the old one.
-        return diff_inputs(olds, news, INPUTS, replace_on=REPLACE_ON, delete_before_replace=True)
+        # Create first: the old volume is bound to its machine until that machine lets go of it.
+        return diff_inputs(olds, news, INPUTS, replace_on=REPLACE_ON)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         app, name, region = str(props["app_name"]), str(props["name"]), str(props["region"])
         with self.client(name) as fly:
 
             def find() -> VolumeResponse | None:
-                # Ours from an earlier attempt: same name and region, and no machine holds it yet.
+                # Ours from an earlier attempt: what we ask for, and no machine holds it yet (a volume being
+                # replaced is still mounted by its machine).
                 candidates = [
                     v
                     for v in list_volumes(fly, app)
                     if v.get("name") == name
                     and v.get("region") == region
+                    and v.get("encrypted", True) == bool(props["encrypted"])
                     and not v.get("attached_machine_id")
                 ]
                 return min(candidates, key=lambda v: v.get("created_at", "")) if candidates else None

@@ -92,14 +92,14 @@ def test_smaller_size_is_fine_when_the_volume_is_replaced_anyway(emu: FlyEmulato
     ("change", "value"),
     [("name", "other_models"), ("region", "iad"), ("encrypted", False), ("compute", COMPUTE)],
 )
-def test_volume_identity_changes_replace_it_deleting_the_old_first(
+def test_volume_identity_changes_replace_it_creating_the_new_one_first(
     emu: FlyEmulator, app: str, change: str, value: Any
 ) -> None:
     volume_id, outs = create()
     diff = VolumeProvider().diff(volume_id, outs, {**INPUTS, "encrypted": True, change: value})
     assert diff.changed_keys == [change]
     assert diff.replaces == [change]
-    assert diff.delete_before_replace
+    assert not diff.delete_before_replace  # its machine holds the old one until it moves
 
 
 def test_compute_hint_compares_semantically_across_grpc_floats(emu: FlyEmulator, app: str) -> None:
