@@ -20,8 +20,8 @@ from pydantic.alias_generators import to_camel
 from components.catalog import (
     FLY_API_URL,
     FLY_REGIONS,
-    HOURS_PER_MONTH,
     GPU_OFFERS,
+    HOURS_PER_MONTH,
     MODELS,
     RUNTIME_BUNDLE,
     GpuKind,
