@@ -65,15 +65,31 @@ from_source() {
         -o "$1/pulumi" ./cmd/pulumi)
     # The upstream language-host module is not served by every module proxy; the
     # project carries a small host of its own that speaks the same protocol.
-    (cd "$here/tools/pulumi-language-python" && go build -trimpath -ldflags "-s -w -X main.version=$version" \
-        -o "$1/pulumi-language-python" .)
+    build_langhost "$1"
     install -m 0755 "$src/sdk/python/cmd/pulumi-language-python-exec" "$1/"
     install -m 0755 "$src/sdk/python/dist/pulumi-resource-pulumi-python" "$1/"
     rm -rf "$src"
 }
 
+langhost_src=$here/tools/pulumi-language-python
+langhost_hash() { cat "$langhost_src"/*.go "$langhost_src"/go.mod | sha256sum | cut -c1-16; }
+
+build_langhost() {
+    (cd "$langhost_src" && go build -trimpath -ldflags "-s -w -X main.version=$version" \
+        -o "$1/pulumi-language-python.new" .)
+    mv "$1/pulumi-language-python.new" "$1/pulumi-language-python"
+    langhost_hash > "$1/.langhost-source"
+}
+
 install_pulumi() {
-    complete "$dest" && return 0
+    if complete "$dest"; then
+        # A host built from the project's sources is rebuilt when those sources change.
+        if [ -f "$dest/.langhost-source" ] && [ "$(cat "$dest/.langhost-source")" != "$(langhost_hash)" ]; then
+            log "rebuilding the project's language host (its sources changed)"
+            build_langhost "$dest"
+        fi
+        return 0
+    fi
     mkdir -p "$cache"
     local staging
     staging=$(mktemp -d "$cache/.staging.XXXXXX")

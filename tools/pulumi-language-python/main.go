@@ -132,7 +132,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err != nil {
 		return nil, err
 	}
-	config, err := json.Marshal(req.GetConfig())
+	config, err := json.Marshal(nonNilMap(req.GetConfig()))
 	if err != nil {
 		return nil, fmt.Errorf("encoding config: %w", err)
 	}
@@ -259,6 +259,14 @@ func execScript() (string, error) {
 		return "", fmt.Errorf("%s not found beside the language host or on PATH: %w", name, err)
 	}
 	return path, nil
+}
+
+// The SDK reads PULUMI_CONFIG as an object; a stack without config must still send "{}".
+func nonNilMap(config map[string]string) map[string]string {
+	if config == nil {
+		return map[string]string{}
+	}
+	return config
 }
 
 func nonNil(keys []string) []string {
