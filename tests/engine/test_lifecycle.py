@@ -191,6 +191,32 @@ def test_a_region_change_replaces_machine_and_volume_never_leaving_a_machine_wit
     destroy_leaves_nothing_billable(stack, emulator)
 
 
+def test_a_gpu_kind_change_moves_the_machine_to_a_new_volume_before_the_old_one_goes(
+    stack: auto.Stack, emulator: FlyEmulator
+) -> None:
+    stack.up(color="never")
+    (machine,) = machines(emulator)
+    (old_volume,) = volumes(emulator)
+
+    configure(stack, gpuKind="l40s")
+    emulator.clear_requests()
+    stack.up(color="never")
+
+    (moved,) = machines(emulator)
+    (volume,) = volumes(emulator)
+    assert moved["id"] == machine["id"]  # updated in place, not replaced
+    assert moved["config"]["guest"]["gpu_kind"] == "l40s"
+    assert volume["id"] != old_volume["id"]
+    assert volume["compute"]["gpu_kind"] == "l40s"
+    assert moved["config"]["mounts"][0]["volume"] == volume["id"]
+    order = writes(emulator)
+    created = order.index(f"POST /v1/apps/{APP}/volumes")
+    remounted = order.index(f"POST /v1/apps/{APP}/machines/{machine['id']}")
+    deleted = order.index(f"DELETE /v1/apps/{APP}/volumes/{old_volume['id']}")
+    assert created < remounted < deleted
+    destroy_leaves_nothing_billable(stack, emulator)
+
+
 def test_a_new_hf_token_reaches_the_machines(stack: auto.Stack, emulator: FlyEmulator) -> None:
     stack.up(color="never")
     (before,) = machines(emulator)
