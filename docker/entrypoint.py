@@ -12,7 +12,7 @@ What it does, in order, on every boot:
        /data/models/<model_id>/           <- lglg666/SongGeneration-<name>    app/<model_id>
        /data/output/  /data/uploads/                                          app/output, app/uploads
        /data/queue.json  /data/verified_models.json  /data/timing_history.json  (same names in app/)
-       /data/cache/                       HF_HOME, TORCH_HOME, XDG_CACHE_HOME of the Studio
+       /data/cache/                       HF_HOME, TORCH_HOME, XDG_CACHE_HOME, PYTHONPYCACHEPREFIX
        /data/.songgen/manifests/          what this entrypoint downloaded and verified
 
 4. Fills what is missing from Hugging Face: the runtime bundle and the models in ``SONGGEN_MODELS``.
@@ -1231,6 +1231,8 @@ class Supervisor:
         env.setdefault("HF_HOME", str(cache / "huggingface"))
         env.setdefault("TORCH_HOME", str(cache / "torch"))
         env.setdefault("XDG_CACHE_HOME", str(cache))
+        # The image ships no bytecode; compile it once onto the volume and reuse it on later boots.
+        env.setdefault("PYTHONPYCACHEPREFIX", str(cache / "pycache"))
         if s.hf_endpoint != "https://huggingface.co":
             env["HF_ENDPOINT"] = s.hf_endpoint
         return env

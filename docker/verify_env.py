@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Check, at image build time, that the installed Python set is exactly the lock and is consistent.
 
-    verify_env.py [--exact] LOCK [STUDIO_REQUIREMENTS ...]
+    verify_env.py [--exact] [--omit NAME ...] LOCK [STUDIO_REQUIREMENTS ...]
 
 1. Every ``name==version`` of LOCK is installed at that version (with ``--exact``: and nothing else,
-   apart from pip itself).
+   apart from pip itself), except the distributions named with ``--omit``, which the image leaves out
+   on purpose (triton by default) and which must then be absent.
 2. Every installed distribution named in LOCK has its own declared requirements met. This is what
    catches a wrong CUDA wheel pin for the +cu128 torch builds (see compile_lock.py).
 3. Each STUDIO_REQUIREMENTS file (the Studio's requirements.txt and requirements_nodeps.txt at the
@@ -45,9 +46,10 @@ def installed() -> dict[str, metadata.Distribution]:
     return {canonicalize_name(d.metadata["Name"]): d for d in metadata.distributions()}
 
 
-def check(lock: Path, studio_files: list[Path], exact: bool) -> list[str]:
+def check(lock: Path, studio_files: list[Path], exact: bool, omit: frozenset[str] = frozenset()) -> list[str]:
     problems: list[str] = []
     dists = installed()
+    omit = frozenset(canonicalize_name(name) for name in omit)
     pins: dict[str, Version] = {}
     for req in read_requirements(lock):
         spec = next(iter(req.specifier), None)
@@ -56,8 +58,15 @@ def check(lock: Path, studio_files: list[Path], exact: bool) -> list[str]:
             continue
         pins[canonicalize_name(req.name)] = Version(spec.version)
 
+    for name in sorted(omit):
+        if name not in pins:
+            problems.append(f"--omit {name}: not in the lock")
+        elif name in dists:
+            problems.append(f"{name} should have been left out but is installed")
     for name, version in sorted(pins.items()):
         dist = dists.get(name)
+        if name in omit:
+            continue
         if dist is None:
             problems.append(f"{name}=={version} from the lock is not installed")
         elif Version(dist.version) != version:
@@ -72,6 +81,8 @@ def check(lock: Path, studio_files: list[Path], exact: bool) -> list[str]:
             if req.marker is not None and not req.marker.evaluate({"extra": ""}):
                 continue
             dep = dists.get(canonicalize_name(req.name))
+            if canonicalize_name(req.name) in omit:
+                continue
             if dep is None:
                 problems.append(f"{name} needs {req}, which is not installed")
             elif not req.specifier.contains(dep.version, prereleases=True):
@@ -94,10 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--exact", action="store_true", help="fail on installed distributions not in the lock"
     )
+    parser.add_argument(
+        "--omit", action="append", default=[], help="a locked distribution left out on purpose"
+    )
     parser.add_argument("lock", type=Path)
     parser.add_argument("studio_requirements", type=Path, nargs="*")
     args = parser.parse_args(argv)
-    problems = check(args.lock, args.studio_requirements, args.exact)
+    problems = check(args.lock, args.studio_requirements, args.exact, frozenset(args.omit))
     for problem in problems:
         print(f"verify_env: {problem}", file=sys.stderr)
     if problems:

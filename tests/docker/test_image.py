@@ -42,6 +42,8 @@ def test_dockerfile_pins_sources_and_labels_them() -> None:
     assert "GIT_LFS_SKIP_SMUDGE=1" in text
     assert "sha256sum --check" in text
     assert "EXPOSE 7860" in text
+    assert "--no-compile" in text, "no bytecode in the image; it is cached on the volume"
+    assert "ARG WITH_TRITON=0" in text
     assert 'ENTRYPOINT ["/opt/venv/bin/python", "/opt/songgen/entrypoint.py"]' in text
     final = text.rsplit("FROM ${CUDA_BASE}", 1)[1]
     for absent in ("git", "build-essential", "curl", "pip install"):
@@ -85,6 +87,17 @@ def test_verify_env_accepts_a_matching_set_and_names_every_mismatch(tmp_path: Pa
     assert "httpx: installed" in failed.stderr
     assert "not-installed-anywhere==1.0 from the lock is not installed" in failed.stderr
     assert "idna<1 is not met" in failed.stderr
+
+    omitted = tmp_path / "omit.lock"
+    omitted.write_text(f"httpx=={metadata.version('httpx')}\nnot-installed-anywhere==1.0\n")
+    left_out = subprocess.run(
+        [*verify, "--omit=not-installed-anywhere", str(omitted)], capture_output=True, text=True, timeout=60
+    )
+    assert left_out.returncode == 0, left_out.stderr
+    wrongly = subprocess.run(
+        [*verify, "--omit=httpx", str(omitted)], capture_output=True, text=True, timeout=60
+    )
+    assert "httpx should have been left out but is installed" in wrongly.stderr
 
 
 def test_rewrite_for_cuda128_swaps_torch_and_nvidia_pins() -> None:
