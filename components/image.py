@@ -27,7 +27,8 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def build_args(settings: StackSettings) -> dict[str, str]:
-    return {"STUDIO_COMMIT": settings.studio_commit, "SONGGEN_COMMIT": settings.songgen_commit}
+    """The Dockerfile's pins: the Studio and Tencent's SongGeneration repository."""
+    return {"STUDIO_COMMIT": settings.studio_commit, "TENCENT_COMMIT": settings.songgen_commit}
 
 
 def content_tag(settings: StackSettings, context: Path = DOCKER_DIR) -> str:

@@ -30,8 +30,6 @@ def machine_env(settings: StackSettings) -> dict[str, str]:
         "SONGGEN_DATA_DIR": DATA_PATH,
         "SONGGEN_MODELS": ",".join(model.value for model in settings.models),
         "SONGGEN_IDLE_STOP_MINUTES": str(settings.idle_stop_minutes),
-        "SONGGEN_STUDIO_COMMIT": settings.studio_commit,
-        "SONGGEN_SONGGEN_COMMIT": settings.songgen_commit,
     }
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from components.image import content_tag, fly_remote_command, reference_from_flyctl_output
+from components.image import (
+    DOCKER_DIR,
+    build_args,
+    content_tag,
+    fly_remote_command,
+    reference_from_flyctl_output,
+)
 from components.settings import StackSettings, load_settings
 
 DIGEST = "sha256:" + "ab" * 32
@@ -73,9 +79,15 @@ def test_the_fly_remote_build_runs_flyctl_with_the_content_label(tmp_path: Path,
     assert args[args.index("--image-label") + 1] == tag
     assert {"--build-only", "--push", "--remote-only"} <= set(args)
     assert f"STUDIO_COMMIT={s.studio_commit}" in args
-    assert f"SONGGEN_COMMIT={s.songgen_commit}" in args
+    assert f"TENCENT_COMMIT={s.songgen_commit}" in args
     assert "test-token" not in command
     assert "test-token" not in done.stdout
     assert "token-set=yes" in done.stdout
     ref = reference_from_flyctl_output(done.stdout, f"registry.fly.io/songgen-studio-dev:{tag}")
     assert ref == f"registry.fly.io/songgen-studio-dev@{DIGEST}"
+
+
+def test_every_build_arg_is_one_the_dockerfile_declares() -> None:
+    dockerfile = (DOCKER_DIR / "Dockerfile").read_text().splitlines()
+    declared = {line.split()[1].split("=")[0] for line in dockerfile if line.startswith("ARG ")}
+    assert set(build_args(settings())) <= declared
