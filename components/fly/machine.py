@@ -166,7 +166,7 @@ class MachineProvider(FlyProvider):
         with self.client(name) as fly:
 
             def find() -> MachineResponse | None:
-                return next((m for m in list_machines(fly, app) if self._ours(m, name)), None)
+                return next((m for m in list_machines(fly, app) if self._ours(m, name, region)), None)
 
             machine, adopted = create_or_adopt(find, lambda: launch_machine(fly, app, request))
             machine_id = str(machine["id"])
@@ -219,10 +219,12 @@ class MachineProvider(FlyProvider):
         return request
 
     @staticmethod
-    def _ours(machine: MachineResponse, name: str) -> bool:
+    def _ours(machine: MachineResponse, name: str, region: str) -> bool:
+        """Made by an earlier attempt at this resource: its name and region, and our marker."""
         metadata = (machine.get("config") or {}).get("metadata") or {}
         return (
             machine.get("name") == name
+            and machine.get("region") == region
             and metadata.get(MANAGED_BY[0]) == MANAGED_BY[1]
             and machine.get("state") not in GONE_STATES
         )

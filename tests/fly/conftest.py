@@ -1,7 +1,8 @@
 """Provider tests run against the bundled Fly API emulator, a real HTTP server on 127.0.0.1.
 
-Each test gets a fresh emulator (state is never shared), the environment pointing the client at it, a fast
-backoff, and no stack config left over from another test.
+Each test module starts one emulator; each test gets it reset to a clean state with default switches (nothing
+is shared between tests), the environment pointing the client at it, a fast backoff, and no stack config left
+over from another test.
 """
 
 from __future__ import annotations
@@ -21,12 +22,26 @@ ORG = "personal"
 IMAGE = "registry.fly.io/songgen-test:v1"
 
 
-@pytest.fixture
-def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[FlyEmulator]:
-    with FlyEmulator(gpus_offered=False, token=TOKEN, boot_seconds=0.05, transition_seconds=0.02) as emulator:
-        monkeypatch.setenv(credentials.URL_ENV, emulator.base_url)
-        monkeypatch.setenv(credentials.TOKEN_ENV, TOKEN)
+BOOT_S = 0.05
+TRANSITION_S = 0.02
+
+
+@pytest.fixture(scope="module")
+def _emulator() -> Iterator[FlyEmulator]:
+    with FlyEmulator(token=TOKEN, boot_seconds=BOOT_S, transition_seconds=TRANSITION_S) as emulator:
         yield emulator
+
+
+@pytest.fixture
+def emu(_emulator: FlyEmulator, monkeypatch: pytest.MonkeyPatch) -> FlyEmulator:
+    _emulator.reset()
+    _emulator.set_gpus_offered(False)
+    _emulator.set_latency(0.0)
+    _emulator.set_rate_limit(False)
+    _emulator.set_timing(boot_seconds=BOOT_S, transition_seconds=TRANSITION_S, volume_detach_seconds=0.0)
+    monkeypatch.setenv(credentials.URL_ENV, _emulator.base_url)
+    monkeypatch.setenv(credentials.TOKEN_ENV, TOKEN)
+    return _emulator
 
 
 @pytest.fixture(autouse=True)

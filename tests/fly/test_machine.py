@@ -286,3 +286,25 @@ def test_deleting_a_volume_a_running_machine_mounts_says_to_destroy_the_machine(
     with pytest.raises(FlyApiError) as caught:
         VolumeProvider().delete(volume.id, volume.outs or {})
     assert f"mounted by machine {machine_id}" in str(caught.value)
+
+
+def test_a_whole_lifecycle_completes_under_fly_rate_limits(emu: FlyEmulator, app: str) -> None:
+    emu.set_rate_limit(True)
+    provider = MachineProvider()
+    ids = [create(inputs(name=f"songgen-dev-ord-{n}"))[0] for n in range(1, 5)]
+    assert len(machines(emu)) == 4
+    assert any(r.status == 429 for r in emu.requests())  # Fly said "slow down" and was obeyed
+    for machine_id in ids:
+        provider.delete(machine_id, {"app_name": APP, "name": machine_id, "wait_timeout_s": 10})
+    assert machines(emu) == {}
+
+
+def test_preview_against_fly_warns_about_gpu_machines_before_anything_is_created(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    gpu = {"cpu_kind": "performance", "cpus": 8, "memory_mb": 32768, "gpu_kind": "a10", "gpus": 1}
+    props = {"app_name": APP, "name": NAME, "region": "ord", "config": machine_config(guest=gpu)}
+    assert MachineProvider().check({}, props).failures == []
+    warning = capfd.readouterr().err
+    assert f"machine {NAME}" in warning
+    assert GPU_END_OF_LIFE in warning
