@@ -71,6 +71,11 @@ def digest(salt: str, name: str, value: str) -> str:
     return hmac.new(salt.encode(), f"{name}\0{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def managed_names(props: Mapping[str, Any]) -> set[str]:
+    """The names this resource set, including one whose value was changed outside Pulumi."""
+    return {*(props.get("keys") or []), *(props.get("digests") or {})}
+
+
 def _values(props: Mapping[str, Any]) -> dict[str, Any]:
     values = props.get("values")
     return dict(values) if isinstance(values, Mapping) else {}
@@ -127,7 +132,7 @@ class AppSecretsProvider(FlyProvider):
             listed = list_secrets(fly, app)
         if listed is None:
             return gone()
-        live = fly_digests(listed, dict(props.get("digests") or {}))
+        live = fly_digests(listed, managed_names(props))
         known = dict(props.get("fly_digests") or {})
         # A name unset, or a value changed, outside Pulumi loses our digest, so the next diff sets it again.
         digests = {
@@ -139,7 +144,7 @@ class AppSecretsProvider(FlyProvider):
             **props,
             "digests": digests,
             "fly_digests": {name: live[name] for name in digests},
-            "keys": sorted(digests),
+            "keys": sorted(live),
             "version": listed.get("version", props.get("version")),
         }
         # The values are not readable back from Fly, so the recorded inputs stay as they are.
@@ -165,7 +170,7 @@ class AppSecretsProvider(FlyProvider):
         return UpdateResult(self._outputs(app, values, salt, version, known))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        app, names = str(props.get("app_name") or id_), list(dict(props.get("digests") or {}))
+        app, names = str(props.get("app_name") or id_), sorted(managed_names(props))
         if not names:
             return
         with self.client(app) as fly:

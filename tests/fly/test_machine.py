@@ -308,3 +308,15 @@ def test_preview_against_fly_warns_about_gpu_machines_before_anything_is_created
     warning = capfd.readouterr().err
     assert f"machine {NAME}" in warning
     assert GPU_END_OF_LIFE in warning
+
+
+def test_growing_a_mounted_volume_says_the_machine_needs_a_restart(
+    emu: FlyEmulator, app: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    props = {"app_name": APP, "name": "songgen_data", "region": "ord", "size_gb": 10, "encrypted": True}
+    volume = VolumeProvider().create(props)
+    create(inputs(config=machine_config(mounts=[{"volume": volume.id, "path": "/data"}])))
+    grown = VolumeProvider().update(volume.id, volume.outs or {}, {**props, "size_gb": 20}).outs or {}
+    assert grown["size_gb"] == 20
+    assert grown["needs_restart"] is True
+    assert "sees the new size after its next restart" in capfd.readouterr().err

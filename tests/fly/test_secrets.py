@@ -87,7 +87,7 @@ def test_read_sees_secrets_unset_or_changed_outside_pulumi(
     )
     refreshed = AppSecretsProvider().read(APP, outs)
     assert refreshed.outs is not None
-    assert refreshed.outs["keys"] == []
+    assert refreshed.outs["keys"] == ["HF_TOKEN"]  # still ours, though its value drifted
     diff = AppSecretsProvider().diff(APP, refreshed.outs, {"app_name": APP, "values": dict(VALUES)})
     assert diff.changed_keys == ["values.ADMIN_PASSWORD", "values.HF_TOKEN"]
     AppSecretsProvider().update(APP, refreshed.outs, {"app_name": APP, "values": dict(VALUES)})
@@ -112,3 +112,13 @@ def test_check_names_a_bad_key_without_echoing_any_value() -> None:
     )
     assert len(failures) == 2
     assert "s3cr3t" not in repr([f.reason for f in failures])
+
+
+def test_delete_unsets_a_key_whose_value_was_changed_outside_pulumi(
+    emu: FlyEmulator, app: str, flyctl: Flyctl
+) -> None:
+    outs = create()
+    flyctl("POST", f"/apps/{APP}/secrets", {"values": {"HF_TOKEN": "changed-by-hand"}})
+    refreshed = AppSecretsProvider().read(APP, outs).outs or {}
+    AppSecretsProvider().delete(APP, refreshed)
+    assert live_names(emu) == []
