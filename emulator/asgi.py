@@ -15,11 +15,11 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from emulator import apps, control, ips, machines, secrets, volumes
+from emulator import apps, control, ips, leases, machines, secrets, volumes, wait
 from emulator.core import Core, get_core
 from emulator.errors import FlyError, error_response
 from emulator.ratelimit import retry_after_header
-from emulator.reqlog import RequestRecord, redact_body, redact_query
+from emulator.reqlog import RequestRecord, redact_body, redact_path, redact_query
 
 Next = Callable[[Request], Awaitable[Response]]
 AUTH_SCHEMES = ("bearer", "flyv1")
@@ -72,7 +72,7 @@ async def _handle(core: Core, request: Request, call_next: Next, token: str | No
 def build_app(core: Core) -> FastAPI:
     app = FastAPI(title="Fly Machines API emulator", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.core = core
-    for module in (apps, machines, volumes, secrets, ips, control):
+    for module in (apps, machines, leases, wait, volumes, secrets, ips, control):
         app.include_router(module.router)
 
     @app.exception_handler(FlyError)
@@ -102,7 +102,7 @@ def build_app(core: Core) -> FastAPI:
         state.log.add(
             RequestRecord(
                 method=request.method,
-                path=request.url.path,
+                path=redact_path(request.url.path, token),
                 query=redact_query(request.url.query, token),
                 status=response.status_code,
                 duration_s=round(time.monotonic() - started, 6),

@@ -71,6 +71,10 @@ def redact_body(path: str, raw: bytes, token: str | None) -> Any:
     return _scrub(_redact_secret_values(path, body), token)
 
 
+def redact_path(path: str, token: str | None) -> str:
+    return path.replace(token, REDACTED) if token else path
+
+
 def redact_query(query: str, token: str | None) -> str:
     if not query:
         return ""

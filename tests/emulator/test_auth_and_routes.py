@@ -82,8 +82,9 @@ def test_tokens_never_reach_the_request_log(emu: FlyEmulator) -> None:
     with httpx.Client(base_url=emu.base_url, headers={"Authorization": f"FlyV1 {secret_token}"}) as c:
         c.post("/apps", json={"name": "leaky", "org_slug": "personal", "network": f"net-{secret_token}"})
         c.get("/apps", params={"org_slug": "personal", "token": "anything", "note": secret_token})
+        c.get(f"/apps/{secret_token}")
     records = emu.requests()
-    assert len(records) == 2
+    assert len(records) == 3
     dumped = json.dumps([r.as_dict() for r in records])
     assert secret_token not in dumped
     assert "<redacted>" in dumped

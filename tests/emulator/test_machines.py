@@ -64,6 +64,22 @@ def test_wait_accepts_several_states_and_settled(client: httpx.Client) -> None:
     )
 
 
+def test_wait_accepts_comma_separated_states(client: httpx.Client) -> None:
+    machine = create_machine(client)
+    assert wait_ok(client, APP, machine["id"], "stopped,failed,started")["state"] == "started"
+
+
+def test_wait_from_an_event_needs_a_newer_transition(client: httpx.Client) -> None:
+    mid = create_machine(client)["id"]
+    event_id = wait_ok(client, APP, mid, "started")["event_id"]
+    params = {"state": "started", "timeout": 1, "from_event_id": event_id}
+    assert client.get(f"/apps/{APP}/machines/{mid}/wait", params=params).status_code == 408
+    client.post(f"/apps/{APP}/machines/{mid}/restart")
+    assert client.get(f"/apps/{APP}/machines/{mid}/wait", params=params).status_code == 200
+    unknown = {"state": "started", "timeout": 1, "from_event_id": "01NOTANEVENT0000000000000"}
+    assert client.get(f"/apps/{APP}/machines/{mid}/wait", params=unknown).status_code == 400
+
+
 def test_wait_times_out_with_408(client: httpx.Client) -> None:
     machine = create_machine(client, skip_launch=True)
     started = time.monotonic()
