@@ -72,11 +72,15 @@ def test_wait_accepts_comma_separated_states(client: httpx.Client) -> None:
 def test_wait_from_an_event_needs_a_newer_transition(client: httpx.Client) -> None:
     mid = create_machine(client)["id"]
     event_id = wait_ok(client, APP, mid, "started")["event_id"]
-    params = {"state": "started", "timeout": 1, "from_event_id": event_id}
+    params: dict[str, str | int] = {"state": "started", "timeout": 1, "from_event_id": event_id}
     assert client.get(f"/apps/{APP}/machines/{mid}/wait", params=params).status_code == 408
     client.post(f"/apps/{APP}/machines/{mid}/restart")
     assert client.get(f"/apps/{APP}/machines/{mid}/wait", params=params).status_code == 200
-    unknown = {"state": "started", "timeout": 1, "from_event_id": "01NOTANEVENT0000000000000"}
+    unknown: dict[str, str | int] = {
+        "state": "started",
+        "timeout": 1,
+        "from_event_id": "01NOTANEVENT0000000000000",
+    }
     assert client.get(f"/apps/{APP}/machines/{mid}/wait", params=unknown).status_code == 400
 
 
