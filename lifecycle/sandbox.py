@@ -71,10 +71,16 @@ def run(scratch: Path, timings: list[tuple[str, float]]) -> list[str]:
     """Runs the lifecycle; returns the problems found (empty when everything held)."""
     problems: list[str] = []
     with FlyEmulator(gpus_offered=True) as emu:
-        say(f"started an EMULATION of the Fly Machines API at {emu.base_url} (GPUs offered, as Fly did before")
+        say(
+            f"started an EMULATION of the Fly Machines API at {emu.base_url} (GPUs offered, as Fly did before"
+        )
         say("2026-08-01). Nothing here talks to Fly.io; nothing is billed.")
         project = project_copy(scratch / "project")
-        env = engine_env(scratch / "state", SCRATCH_PASSPHRASE, {"FLY_API_URL": emu.base_url, "FLY_API_TOKEN": EMULATOR_TOKEN})
+        env = engine_env(
+            scratch / "state",
+            SCRATCH_PASSPHRASE,
+            {"FLY_API_URL": emu.base_url, "FLY_API_TOKEN": EMULATOR_TOKEN},
+        )
         stack = open_stack(project, STACK, env)
         try:
             with step("pulumi up", timings):
