@@ -3,9 +3,10 @@ the sandbox. It follows Fly's documented behaviour, not any client's convenience
 the way Fly would is a 4xx in Fly's error shape (`{"error": "..."}`), never a silent success.
 
 Modules: state (data model), lifecycle (machine state machine), machine_config (config validation),
-apps / volumes / machines / secrets / ips (routes), faults, ratelimit, reqlog (request log), core (shared
-state and lock), introspect (snapshot, billable, settings), control (/__emulator routes), asgi (the app
-and request pipeline), server (FlyEmulator), __main__ (`python -m emulator`).
+apps / volumes / machines / leases / wait / secrets / ips (routes), machine_views (lookup and rendering),
+faults, ratelimit, reqlog (request log), core (shared state and lock), introspect (snapshot, billable,
+settings), control (/__emulator routes), asgi (the app and request pipeline), server (FlyEmulator),
+__main__ (`python -m emulator`), errors, ids, regions, jsonbody (strict body and query readers).
 
 Where Fly's answer is undocumented the emulator makes a choice and says so here:
 - GET of an app held by another organisation answers 401 "unauthorized" (how fly-go's AppNameAvailable
@@ -17,6 +18,12 @@ Where Fly's answer is undocumented the emulator makes a choice and says so here:
 - `min_secrets_version` / `min_version` above the app's secrets version: 412.
 - Wait with a `version` that is no longer current: 412; with an unknown one: 400.
 - A second `shared_v4` for the same app: 422.
+- `show_secrets=true` is 403: only digests are kept, so the value cannot be shown.
+
+Not modelled (answered with an error or simply absent): exec, ps, signal, memory, certificates, org-wide
+listings, Flycast/egress IPs, autostop/autostart driven by traffic, health-check results, host capacity
+(except the GPU region rule), zones for `require_unique_zone`, automatic daily snapshots, machine name
+uniqueness.
 """
 
 from emulator.reqlog import RequestRecord
