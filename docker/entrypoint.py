@@ -1173,8 +1173,14 @@ class IdleWatcher(threading.Thread):
         self.activity.touch()
         log(f"idle stop armed: the machine stops after {limit / 60:g} idle minutes")
         last_reason = ""
+        # /api/models is heavier (it refreshes GPU info), so downloads are only asked about before a
+        # stop, and on every poll once one has been seen, until it is over.
+        watch_downloads = False
         while not self.stop.wait(poll):
-            state = self.api.state()
+            state = self.api.state(include_downloads=watch_downloads)
+            if not state.busy and self.activity.idle_for() >= limit and not watch_downloads:
+                state = self.api.state(include_downloads=True)
+                watch_downloads = state.busy
             if state.busy:
                 if state.reason != last_reason:
                     log(f"busy: {state.reason}")
@@ -1182,16 +1188,10 @@ class IdleWatcher(threading.Thread):
                 self.activity.touch()
                 continue
             last_reason = ""
+            watch_downloads = False
             if self.activity.idle_for() < limit:
                 continue
-            final = self.api.state(include_downloads=True)
-            if final.busy:
-                log(f"busy: {final.reason}")
-                self.activity.touch()
-                continue
-            if self.activity.idle_for() < limit:
-                continue
-            log(f"idle for {self.activity.idle_for() / 60:.1f} min ({final.reason}); stopping the machine")
+            log(f"idle for {self.activity.idle_for() / 60:.1f} min ({state.reason}); stopping the machine")
             self.stop_requested.set()
             return
 
