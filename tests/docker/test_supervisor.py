@@ -229,3 +229,51 @@ def test_bad_configuration_exits_2_and_names_every_variable(start: Callable[...,
     out = run.output()
     for name in ("SONGGEN_MODELS", "'huge'", "PORT", "SONGGEN_IDLE_STOP_MINUTES"):
         assert name in out
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to drop privileges")
+def test_started_as_root_it_hands_the_volume_to_the_runtime_user_and_drops_to_it(
+    app_dir: Path, base_env: dict[str, str]
+) -> None:
+    import pwd
+    import shutil
+    import tempfile
+
+    try:
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no 'nobody' user")
+    root = Path(tempfile.mkdtemp(prefix="songgen-priv-", dir="/tmp"))
+    try:
+        root.chmod(0o755)
+        app = root / "app"
+        shutil.copytree(app_dir, app)
+        for path in [app, *app.rglob("*")]:
+            os.lchown(path, user.pw_uid, user.pw_gid)
+        data = root / "data"
+        data.mkdir()
+        (data / "output").mkdir()
+        (data / "output" / "old-song.flac").write_bytes(b"fLaC")  # root-owned leftovers
+        env = {
+            **os.environ,
+            **base_env,
+            "SONGGEN_APP_DIR": str(app),
+            "SONGGEN_DATA_DIR": str(data),
+            "SONGGEN_OVERLAY_DIR": str(root / "overlay"),
+            "SONGGEN_RUN_AS": "nobody",
+            "SONGGEN_DOWNLOAD": "0",
+        }
+        result = subprocess.run(
+            [sys.executable, str(ENTRYPOINT), "--prepare-only"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "handing" in result.stdout
+        for path in (data, data / "output" / "old-song.flac", data / "queue.json", data / "models"):
+            assert path.stat().st_uid == user.pw_uid, path
+        assert (app / "output").lstat().st_uid == user.pw_uid, "links made after the drop"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
