@@ -20,8 +20,9 @@ from components.settings import PROJECT, ImageBuilder, StackSettings
 REGISTRY = "registry.fly.io"
 DOCKER_DIR = Path(__file__).resolve().parent.parent / "docker"
 PLATFORM = "linux/amd64"
-# The image the Dockerfile aims at; used for the stopped-machine rootfs part of the cost estimate.
-EXPECTED_IMAGE_GB = 6.0
+# Unpacked size of the image as bench/image_size estimates it (Python layer measured, base and app
+# estimated); the stopped-machine rootfs part of the cost estimate is billed on it.
+EXPECTED_IMAGE_GB = 7.4
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
@@ -42,14 +43,21 @@ def content_tag(settings: StackSettings, context: Path = DOCKER_DIR) -> str:
 
 
 def fly_token() -> pulumi.Output[str]:
-    """The Fly token from FLY_API_TOKEN or the stack's secret config, always as a secret output."""
+    """The Fly token from FLY_API_TOKEN or the stack's secret config, always as a secret output.
+
+    A preview builds nothing, so it goes on without a token and says what `up` will need.
+    """
     token = os.environ.get("FLY_API_TOKEN") or pulumi.Config(PROJECT).get_secret("flyApiToken")
-    if token is None:
-        raise pulumi.RunError(
-            "building the image needs a Fly token: export FLY_API_TOKEN=$(fly tokens create deploy) "
-            "or `pulumi config set --secret flyApiToken ...`"
-        )
-    return pulumi.Output.secret(token)
+    if token is not None:
+        return pulumi.Output.secret(token)
+    message = (
+        "building the image needs a Fly token: export FLY_API_TOKEN=$(fly tokens create deploy) "
+        "or `pulumi config set --secret flyApiToken ...`"
+    )
+    if not pulumi.runtime.is_dry_run():
+        raise pulumi.RunError(message)
+    pulumi.log.warn(f"no Fly token: {message}")
+    return pulumi.Output.secret("")
 
 
 def registry_password() -> pulumi.Output[str]:

@@ -16,8 +16,9 @@ HEALTH_PATH = "/api/health"
 # volume (about 26 GB for the runtime bundle and the base model), so checks wait that long before
 # they count against the machine.
 HEALTH_GRACE = "30m"
-# Time the entrypoint gets after SIGTERM to stop the Studio and flush the queue file.
-STOP_TIMEOUT = "120s"
+# Time Fly gives the entrypoint after SIGTERM: it allows the Studio 20 s to stop and flush its queue
+# file, then kills it; the rest is margin.
+STOP_TIMEOUT = "30s"
 # The Studio generates one song at a time and queues the rest; a few people browsing the UI at
 # once is what one machine serves well. Past the hard limit Fly's proxy queues requests.
 CONCURRENCY = {"type": "requests", "soft_limit": 10, "hard_limit": 25}

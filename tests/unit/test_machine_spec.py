@@ -51,4 +51,4 @@ def test_services_route_80_and_443_with_tls_and_the_stack_autostop_settings() ->
 def test_a_machine_that_stops_itself_is_not_restarted() -> None:
     config = config_for()
     assert config["restart"] == {"policy": "on-failure", "max_retries": 3}
-    assert config["stop_config"] == {"signal": "SIGTERM", "timeout": "120s"}
+    assert config["stop_config"] == {"signal": "SIGTERM", "timeout": "30s"}

@@ -14,6 +14,7 @@ import pytest
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
+from components.image import EXPECTED_IMAGE_GB
 from components.pricing import estimate
 from components.settings import load_settings
 from tests.unit.test_settings import stack_file
@@ -69,13 +70,22 @@ def _event_loop() -> Iterator[None]:
 
 
 def run_program(
-    stack: str, raw: dict[str, Any], secret: set[str], monkeypatch: pytest.MonkeyPatch
+    stack: str,
+    raw: dict[str, Any],
+    secret: set[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    token: str | None = "mock-token",
+    preview: bool = False,
 ) -> Program:
-    monkeypatch.setenv("FLY_API_TOKEN", "mock-token")
+    if token is None:
+        monkeypatch.delenv("FLY_API_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("FLY_API_TOKEN", token)
     monkeypatch.delenv("FLY_API_URL", raising=False)
     mocks = StudioMocks()
     monitor = MockMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="songgen-studio", stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project="songgen-studio", stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(
         {f"songgen-studio:{k}": v if isinstance(v, str) else _json(v) for k, v in raw.items()},
         [f"songgen-studio:{k}" for k in secret],
@@ -200,5 +210,20 @@ def test_outputs_and_cost_match_the_settings(monkeypatch: pytest.MonkeyPatch) ->
     assert program.outputs["machines"] == [{"id": "m_studio-ord-1", "region": "ord"}]
     assert program.outputs["volumes"] == ["vol_cache-ord-1"]
     settings = load_settings("dev", {}).settings
-    assert program.outputs["cost"] == estimate(settings, image_size_gb=6.0, busy_hours_per_month=40)
+    assert program.outputs["cost"] == estimate(
+        settings, image_size_gb=EXPECTED_IMAGE_GB, busy_hours_per_month=40
+    )
     assert program.outputs["cost"].per_running_hour == pytest.approx(1.4284)
+
+
+def test_a_preview_without_a_fly_token_goes_on_and_says_what_up_will_need(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    program = run_program("dev", {}, set(), monkeypatch, token=None, preview=True)
+    assert program.named("studio-local-build")
+    assert any("no Fly token" in record.getMessage() for record in caplog.records)
+
+
+def test_an_up_without_a_fly_token_stops_before_building(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(pulumi.RunError, match="FLY_API_TOKEN"):
+        run_program("dev", {}, set(), monkeypatch, token=None, preview=False)
