@@ -16,7 +16,9 @@ from components.catalog import GpuKind
 from components.settings import CpuKind, StackSettings
 
 PRICES_AS_OF = date(2026, 7, 31)
-PRICES_SOURCE = "https://fly.io/docs/about/pricing/ and https://fly.io/docs/gpus/ (GPU prices from 2026-02-11)"
+PRICES_SOURCE = (
+    "https://fly.io/docs/about/pricing/ and https://fly.io/docs/gpus/ (GPU prices from 2026-02-11)"
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,9 @@ class CostEstimate:
     source: str
 
     def as_output(self) -> dict[str, object]:
-        return {key: round(value, 4) if isinstance(value, float) else value for key, value in asdict(self).items()}
+        return {
+            key: round(value, 4) if isinstance(value, float) else value for key, value in asdict(self).items()
+        }
 
 
 def estimate(
@@ -75,7 +79,9 @@ def estimate(
     machines = settings.machine_count
     included_mb = prices.included_ram_mb_per_cpu[settings.cpu_kind] * settings.cpus
     extra_ram_gb = max(0, settings.memory_mb - included_mb) / 1024
-    machine_hour = settings.cpus * prices.cpu_hour[settings.cpu_kind] + extra_ram_gb * prices.extra_ram_gb_hour
+    machine_hour = (
+        settings.cpus * prices.cpu_hour[settings.cpu_kind] + extra_ram_gb * prices.extra_ram_gb_hour
+    )
     gpu_hour = settings.gpus * prices.gpu_hour[settings.gpu_kind]
     per_running_hour = machines * (machine_hour + gpu_hour)
 
