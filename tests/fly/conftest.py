@@ -7,6 +7,7 @@ over from another test.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,8 @@ from components.fly import api, credentials, progress
 from components.fly.retry import Backoff
 from emulator.server import FlyEmulator
 
-TOKEN = "fm2_test-token-that-must-never-leak-0123456789"
+# A macaroon-shaped token, fresh per run: its prefix makes the client use the FlyV1 scheme.
+TOKEN = "fm2_" + secrets.token_urlsafe(32)
 ORG = "personal"
 IMAGE = "registry.fly.io/songgen-test:v1"
 
