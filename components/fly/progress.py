@@ -90,7 +90,7 @@ def _connect() -> Any:
         if address is None:
             return None
         try:
-            import grpc  # type: ignore[import-untyped]
+            import grpc
             from pulumi.runtime.proto import engine_pb2_grpc
 
             channel = grpc.insecure_channel(address)

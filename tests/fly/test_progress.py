@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from concurrent import futures
 from typing import Any
 
-import grpc  # type: ignore[import-untyped]
+import grpc
 import pytest
-from google.protobuf import empty_pb2  # type: ignore[import-untyped]
+from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
 from components.fly import progress
