@@ -83,7 +83,7 @@ def flyctl(emu: FlyEmulator) -> Iterator[Flyctl]:
 
 
 def machine_config(image: str = IMAGE, **extra: Any) -> dict[str, Any]:
-    """A small CPU machine config in the shape the lead's component builds (services, checks, restart)."""
+    """A small CPU machine config in the shape SongGenStudio builds (services, checks, restart)."""
     config: dict[str, Any] = {
         "image": image,
         "env": {"PORT": "7860"},
