@@ -1,17 +1,17 @@
-"""Fixtures for the image tests: the entrypoint module, a fake Hub, a stand-in Studio, env builders."""
+"""Fixtures for the image tests: the boot package, a fake Hub, a stand-in Studio, env builders."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import os
 import random
 import shutil
 import signal
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from importlib import import_module
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -20,27 +20,48 @@ from tests.docker.fake_hub import FakeHub
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = ROOT / "docker"
-ENTRYPOINT = DOCKER_DIR / "entrypoint.py"
+BOOT_PACKAGE = "songgen_boot"
+BOOT_DIR = DOCKER_DIR / BOOT_PACKAGE
 FAKE_STUDIO = Path(__file__).resolve().parent / "fake_studio.py"
 
 RUNTIME_REPO = "lglg666/SongGeneration-Runtime"
 BASE_REPO = "lglg666/SongGeneration-base"
 
 
-def _load_entrypoint() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("songgen_entrypoint", ENTRYPOINT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def boot_command(python: str = sys.executable) -> list[str]:
+    """The image's ENTRYPOINT, with this machine's interpreter: python -m songgen_boot."""
+    return [python, "-m", BOOT_PACKAGE]
+
+
+def boot_process_env(env: Mapping[str, str]) -> dict[str, str]:
+    """env with docker/ on PYTHONPATH, as the image puts the directory holding the package there."""
+    paths = [str(DOCKER_DIR), *filter(None, [env.get("PYTHONPATH")])]
+    return {**env, "PYTHONPATH": os.pathsep.join(paths)}
+
+
+class Boot:
+    """The modules of docker/songgen_boot, imported under the package name the image runs them by."""
+
+    def __init__(self) -> None:
+        sys.path.insert(0, str(DOCKER_DIR))
+        try:
+            self.console = import_module(f"{BOOT_PACKAGE}.console")
+            self.errors = import_module(f"{BOOT_PACKAGE}.errors")
+            self.config = import_module(f"{BOOT_PACKAGE}.config")
+            self.hub = import_module(f"{BOOT_PACKAGE}.hub")
+            self.progress = import_module(f"{BOOT_PACKAGE}.progress")
+            self.fill = import_module(f"{BOOT_PACKAGE}.fill")
+            self.layout = import_module(f"{BOOT_PACKAGE}.layout")
+            self.idle_stop = import_module(f"{BOOT_PACKAGE}.idle_stop")
+            self.main = import_module(f"{BOOT_PACKAGE}.__main__")
+        finally:
+            sys.path.remove(str(DOCKER_DIR))
 
 
 @pytest.fixture(scope="session")
-def ep() -> ModuleType:
-    """docker/entrypoint.py imported as a module (it is a script in the image, not a package)."""
-    return _load_entrypoint()
+def boot() -> Boot:
+    """docker/songgen_boot imported in-process (the image runs it as `python -m songgen_boot`)."""
+    return Boot()
 
 
 def repo_content(seed: int = 7) -> dict[str, dict[str, bytes]]:
@@ -95,12 +116,12 @@ def base_env(tmp_path: Path, app_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def run_prepare(ep: ModuleType) -> Iterator[Callable[[dict[str, str]], int]]:
+def run_prepare(boot: Boot) -> Iterator[Callable[[dict[str, str]], int]]:
     """Run the entrypoint in-process with --prepare-only; restores the signal handlers it installs."""
     saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
 
     def run(env: dict[str, str]) -> int:
-        return int(ep.main(["--prepare-only"], env))
+        return int(boot.main.main(["--prepare-only"], env))
 
     yield run
     for signum, handler in saved.items():

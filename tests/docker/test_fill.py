@@ -6,11 +6,10 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from tests.docker.conftest import BASE_REPO, RUNTIME_REPO
+from tests.docker.conftest import BASE_REPO, RUNTIME_REPO, Boot
 from tests.docker.fake_hub import FakeHub
 
 Prepare = Callable[[dict[str, str]], int]
@@ -167,7 +166,7 @@ def test_files_already_on_the_volume_are_verified_not_refetched(
 
 
 def test_too_little_space_fails_before_downloading(
-    ep: ModuleType,
+    boot: Boot,
     hub: FakeHub,
     base_env: dict[str, str],
     run_prepare: Prepare,
@@ -178,24 +177,24 @@ def test_too_little_space_fails_before_downloading(
     out = capsys.readouterr().out
     assert "not enough space" in out
     total = sum(len(f.data) for f in hub.files.values())
-    assert f"need {ep.human(total)}" in out
+    assert f"need {boot.console.human(total)}" in out
     assert "only 1.00 MB is free" in out
     assert "Raise the stack's volume size" in out
     assert hub.downloads() == [], "nothing is fetched"
     assert not any(p.is_file() for p in (data_dir(env) / "runtime").rglob("*"))
 
 
-def test_space_check_uses_an_injected_probe(ep: ModuleType, hub: FakeHub, base_env: dict[str, str]) -> None:
-    settings = ep.Settings.from_env(hub_env(base_env, hub))
-    ep.lay_out(settings)
+def test_space_check_uses_an_injected_probe(boot: Boot, hub: FakeHub, base_env: dict[str, str]) -> None:
+    settings = boot.config.Settings.from_env(hub_env(base_env, hub))
+    boot.layout.lay_out(settings)
     probe_calls: list[Path] = []
 
     def tiny_volume(path: Path) -> tuple[int, int]:
         probe_calls.append(path)
         return 10, 10
 
-    with pytest.raises(ep.InsufficientSpaceError):
-        ep.Filler(settings, free_bytes=tiny_volume).run()
+    with pytest.raises(boot.errors.InsufficientSpaceError):
+        boot.fill.Filler(settings, free_bytes=tiny_volume).run()
     assert probe_calls == [settings.data_dir]
     assert hub.downloads() == []
 
@@ -260,16 +259,16 @@ def test_no_download_mode_starts_offline(
 
 
 def test_layout_moves_state_the_image_had_onto_the_volume(
-    ep: ModuleType, base_env: dict[str, str], tmp_path: Path
+    boot: Boot, base_env: dict[str, str], tmp_path: Path
 ) -> None:
     app = Path(base_env["SONGGEN_APP_DIR"])
     (app / "output" / "abc123").mkdir(parents=True)
     (app / "output" / "abc123" / "song.flac").write_bytes(b"fLaC")
     (app / "queue.json").write_text('[{"id": "q1"}]')
-    settings = ep.Settings.from_env({**base_env, "SONGGEN_DOWNLOAD": "0"})
+    settings = boot.config.Settings.from_env({**base_env, "SONGGEN_DOWNLOAD": "0"})
 
-    ep.lay_out(settings)
-    ep.lay_out(settings)  # idempotent
+    boot.layout.lay_out(settings)
+    boot.layout.lay_out(settings)  # idempotent
 
     data = settings.data_dir
     assert (data / "output" / "abc123" / "song.flac").read_bytes() == b"fLaC"

@@ -1,18 +1,19 @@
-"""The Dockerfile, the lock and the pieces of the entrypoint that need no process or server."""
+"""The Dockerfile, the lock and the pieces of the boot package that need no process or server."""
 
 from __future__ import annotations
 
+import ast
 import glob
+import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from tests.docker.conftest import DOCKER_DIR, ENTRYPOINT, ROOT
+from tests.docker.conftest import BOOT_DIR, DOCKER_DIR, ROOT, Boot, boot_command, boot_process_env
 
 HADOLINT = ROOT / ".venv" / "bin" / "hadolint"
 LOCK = DOCKER_DIR / "requirements.lock.txt"
@@ -44,7 +45,11 @@ def test_dockerfile_pins_sources_and_labels_them() -> None:
     assert "EXPOSE 7860" in text
     assert "--no-compile" in text, "no bytecode in the image; it is cached on the volume"
     assert "ARG WITH_TRITON=0" in text
-    assert 'ENTRYPOINT ["/opt/venv/bin/python", "/opt/songgen/entrypoint.py"]' in text
+    assert 'ENTRYPOINT ["/opt/venv/bin/python", "-m", "songgen_boot"]' in text
+    assert "COPY songgen_boot/*.py /opt/songgen/boot/songgen_boot/" in text
+    pythonpath = re.search(r"PYTHONPATH=(\S+)", text)
+    assert pythonpath, "the image puts the directory holding the package on PYTHONPATH"
+    assert pythonpath.group(1).split(":")[-1] == "/opt/songgen/boot", "last, so it shadows none of the app"
     final = text.rsplit("FROM ${CUDA_BASE}", 1)[1]
     for absent in ("git", "build-essential", "curl", "pip install"):
         assert not re.search(
@@ -131,17 +136,60 @@ def test_entrypoint_runs_on_python_310_like_the_image(tmp_path: Path) -> None:
     if python is None:
         pytest.skip("no CPython 3.10 on this machine")
     result = subprocess.run(
-        [python, str(ENTRYPOINT), "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+        [*boot_command(python), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=boot_process_env(os.environ),
     )
     assert result.returncode == 0, result.stderr
     assert "--prepare-only" in result.stdout
+    assert "usage: python -m songgen_boot" in result.stdout
 
 
-# ---- pure functions of the entrypoint ----
+# Lowest first: each module of the boot package may import only the modules before it.
+BOOT_LAYERS = (
+    "console",
+    "errors",
+    "config",
+    "hub",
+    "checksums",
+    "manifest",
+    "progress",
+    "fill",
+    "layout",
+    "overlays",
+    "privileges",
+    "idle_stop",
+    "supervisor",
+    "__main__",
+)
 
 
-def test_settings_defaults(ep: ModuleType) -> None:
-    s = ep.Settings.from_env({})
+def test_boot_package_imports_point_one_way_and_only_into_the_standard_library() -> None:
+    sources = {path.stem: path for path in BOOT_DIR.glob("*.py")}
+    assert sorted(sources) == sorted(("__init__", *BOOT_LAYERS)), "every module has its place in the order"
+    for name, path in sources.items():
+        below = set(BOOT_LAYERS[: BOOT_LAYERS.index(name)]) if name in BOOT_LAYERS else set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                assert node.level == 1, f"{path.name}: relative import above the package"
+                assert node.module in below, f"{path.name} imports .{node.module}, which is not below it"
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names = (
+                    [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module]
+                )
+                for imported in names:
+                    top = str(imported).split(".")[0]
+                    assert top in sys.stdlib_module_names, f"{path.name} imports {imported}: stdlib only"
+
+
+# ---- pure functions of the boot package ----
+
+
+def test_settings_defaults(boot: Boot) -> None:
+    s = boot.config.Settings.from_env({})
     assert s.data_dir == Path("/data")
     assert s.models == ("songgeneration_base",)
     assert s.port == 7860
@@ -151,20 +199,20 @@ def test_settings_defaults(ep: ModuleType) -> None:
     assert s.hf_token is None
 
 
-def test_settings_models_aliases_and_token_is_not_in_repr(ep: ModuleType) -> None:
-    s = ep.Settings.from_env(
+def test_settings_models_aliases_and_token_is_not_in_repr(boot: Boot) -> None:
+    s = boot.config.Settings.from_env(
         {"SONGGEN_MODELS": "large, base-full,songgeneration_base_new,large", "HF_TOKEN": "hf_abc"}
     )
     assert s.models == ("songgeneration_large", "songgeneration_base_full", "songgeneration_base_new")
     assert s.hf_token == "hf_abc"
     assert "hf_abc" not in repr(s)
     assert "hf_abc" not in s.describe()
-    assert ep.Settings.from_env({"SONGGEN_MODELS": "none"}).models == ()
+    assert boot.config.Settings.from_env({"SONGGEN_MODELS": "none"}).models == ()
 
 
-def test_settings_collects_every_error(ep: ModuleType) -> None:
-    with pytest.raises(ep.ConfigError) as err:
-        ep.Settings.from_env(
+def test_settings_collects_every_error(boot: Boot) -> None:
+    with pytest.raises(boot.errors.ConfigError) as err:
+        boot.config.Settings.from_env(
             {
                 "PORT": "99999",
                 "SONGGEN_MODELS": "tiny",
@@ -191,13 +239,13 @@ def test_settings_collects_every_error(ep: ModuleType) -> None:
         ("[MODEL_SERVER] Loading model...", (False, False)),
     ],
 )
-def test_access_log_classification(ep: ModuleType, line: str, expected: tuple[bool, bool]) -> None:
-    assert ep.classify_log_line(line, ["/api/health"]) == expected
+def test_access_log_classification(boot: Boot, line: str, expected: tuple[bool, bool]) -> None:
+    assert boot.idle_stop.classify_log_line(line, ["/api/health"]) == expected
 
 
-def test_progress_reports_bytes_percent_and_rate(ep: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_reports_bytes_percent_and_rate(boot: Boot, capsys: pytest.CaptureFixture[str]) -> None:
     now = [0.0]
-    progress = ep.Progress(total=2_000_000, interval=1.0, clock=lambda: now[0])
+    progress = boot.progress.Progress(total=2_000_000, interval=1.0, clock=lambda: now[0])
     now[0] = 0.5
     progress.advance("runtime:ckpt/a.pt", 500_000, 1_000_000, 500_000)
     assert capsys.readouterr().out == "", "throttled"
@@ -209,8 +257,8 @@ def test_progress_reports_bytes_percent_and_rate(ep: ModuleType, capsys: pytest.
     assert "all: 1.00 MB / 2.00 MB (50.0%)" in out
 
 
-def test_unsafe_tree_paths_are_refused(ep: ModuleType) -> None:
+def test_unsafe_tree_paths_are_refused(boot: Boot) -> None:
     for path in ("../etc/passwd", "/abs", "a/../../b", ""):
-        with pytest.raises(ep.HubError):
-            ep.check_repo_path("r/r", path)
-    ep.check_repo_path("r/r", "ckpt/models--x/blobs/abc")
+        with pytest.raises(boot.errors.HubError):
+            boot.hub.check_repo_path("r/r", path)
+    boot.hub.check_repo_path("r/r", "ckpt/models--x/blobs/abc")

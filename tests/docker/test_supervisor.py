@@ -7,14 +7,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.docker.conftest import ENTRYPOINT, free_port, write_state
+from tests.docker.conftest import boot_command, boot_process_env, free_port, write_state
 
 Deadline = float
 
@@ -82,8 +81,8 @@ def start(base_env: dict[str, str], app_dir: Path) -> Iterator[Callable[..., Run
             **env,
         }
         proc = subprocess.Popen(
-            [sys.executable, str(ENTRYPOINT)],
-            env=full,
+            boot_command(),
+            env=boot_process_env(full),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -264,8 +263,8 @@ def test_started_as_root_it_hands_the_volume_to_the_runtime_user_and_drops_to_it
             "SONGGEN_DOWNLOAD": "0",
         }
         result = subprocess.run(
-            [sys.executable, str(ENTRYPOINT), "--prepare-only"],
-            env=env,
+            [*boot_command(), "--prepare-only"],
+            env=boot_process_env(env),
             capture_output=True,
             text=True,
             timeout=60,
