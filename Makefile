@@ -32,6 +32,7 @@ $(UV):
 setup: $(UV)
 	$(UV) sync --frozen --quiet
 	bash scripts/setup-tools.sh > $(TOOLS_PATH_FILE)
+	@mkdir -p state  # the default local state backend (Pulumi.yaml: file://./state)
 
 with_tools = PATH="$$(cat $(TOOLS_PATH_FILE)):$(abspath $(VENV))/bin:$$PATH"
 
