@@ -24,6 +24,15 @@ from emulator.regions import is_region
 from emulator.state import Machine
 from emulator.volumes import require_volume_for_mount
 
+
+def machine_to_change(core: Core, app_name: str, machine_id: str, request: Request, action: str) -> Machine:
+    """The machine a mutating call targets: it must still exist, and a held lease needs its nonce."""
+    machine = get_machine(core, app_name, machine_id)
+    not_gone(machine, action)
+    check_lease(machine, request)
+    return machine
+
+
 router = APIRouter()
 
 
@@ -170,9 +179,7 @@ async def update_machine(app_name: str, machine_id: str, request: Request) -> JS
     if body.get("config") is None:
         raise bad_request("config is required: an update replaces the whole machine config")
     with core.lock:
-        machine = get_machine(core, app_name, machine_id)
-        not_gone(machine, "update")
-        check_lease(machine, request)
+        machine = machine_to_change(core, app_name, machine_id, request, "update")
         if current_version and current_version != machine.instance_id:
             raise precondition(
                 f"machine {machine.id} is at version {machine.instance_id}, not {current_version}"
@@ -233,9 +240,7 @@ async def delete_machine(app_name: str, machine_id: str, request: Request) -> JS
 async def start_machine(app_name: str, machine_id: str, request: Request) -> JSON:
     core = get_core(request)
     with core.lock:
-        machine = get_machine(core, app_name, machine_id)
-        not_gone(machine, "start")
-        check_lease(machine, request)
+        machine = machine_to_change(core, app_name, machine_id, request, "start")
         previous = machine.state
         if previous not in lifecycle.STARTABLE:
             raise precondition(f"machine {machine.id} is {previous}; only a stopped machine can be started")
@@ -252,9 +257,7 @@ async def stop_machine(app_name: str, machine_id: str, request: Request) -> JSON
         raise bad_request(f"invalid signal {signal!r}")
     machine_config.check_duration(body, "timeout", "")
     with core.lock:
-        machine = get_machine(core, app_name, machine_id)
-        not_gone(machine, "stop")
-        check_lease(machine, request)
+        machine = machine_to_change(core, app_name, machine_id, request, "stop")
         # Stopping a machine that is already at rest (or on its way there) changes nothing.
         if machine.state in lifecycle.RUNNING:
             lifecycle.stop(machine, core.timing())
@@ -265,9 +268,7 @@ async def stop_machine(app_name: str, machine_id: str, request: Request) -> JSON
 async def suspend_machine(app_name: str, machine_id: str, request: Request) -> JSON:
     core = get_core(request)
     with core.lock:
-        machine = get_machine(core, app_name, machine_id)
-        not_gone(machine, "suspend")
-        check_lease(machine, request)
+        machine = machine_to_change(core, app_name, machine_id, request, "suspend")
         if machine.has_gpu:
             raise bad_request("machines with GPUs cannot be suspended; stop them instead")
         if machine.state != "started":
@@ -282,9 +283,7 @@ async def suspend_machine(app_name: str, machine_id: str, request: Request) -> J
 async def restart_machine(app_name: str, machine_id: str, request: Request) -> JSON:
     core = get_core(request)
     with core.lock:
-        machine = get_machine(core, app_name, machine_id)
-        not_gone(machine, "restart")
-        check_lease(machine, request)
+        machine = machine_to_change(core, app_name, machine_id, request, "restart")
         if machine.state != "started":
             raise precondition(
                 f"machine {machine.id} is {machine.state}; only a started machine can be restarted"
@@ -306,9 +305,7 @@ async def uncordon_machine(app_name: str, machine_id: str, request: Request) -> 
 async def _set_cordon(app_name: str, machine_id: str, request: Request, cordoned: bool) -> JSON:
     core = get_core(request)
     with core.lock:
-        machine = get_machine(core, app_name, machine_id)
-        not_gone(machine, "cordon" if cordoned else "uncordon")
-        check_lease(machine, request)
+        machine = machine_to_change(core, app_name, machine_id, request, "cordon" if cordoned else "uncordon")
         machine.cordoned = cordoned
         return {"ok": True}
 
@@ -365,9 +362,7 @@ async def set_metadata_key(app_name: str, machine_id: str, key: str, request: Re
     if value is None:
         raise bad_request("value is required")
     with core.lock:
-        machine = get_machine(core, app_name, machine_id)
-        not_gone(machine, "update metadata of")
-        check_lease(machine, request)
+        machine = machine_to_change(core, app_name, machine_id, request, "update metadata of")
         # A new dict, so the version history keeps the config each version was created with.
         machine.config = {
             **machine.config,
@@ -380,9 +375,7 @@ async def set_metadata_key(app_name: str, machine_id: str, key: str, request: Re
 async def delete_metadata_key(app_name: str, machine_id: str, key: str, request: Request) -> Response:
     core = get_core(request)
     with core.lock:
-        machine = get_machine(core, app_name, machine_id)
-        not_gone(machine, "update metadata of")
-        check_lease(machine, request)
+        machine = machine_to_change(core, app_name, machine_id, request, "update metadata of")
         metadata = {k: v for k, v in (machine.config.get("metadata") or {}).items() if k != key}
         machine.config = {**machine.config, "metadata": metadata}
     return Response(status_code=204)
