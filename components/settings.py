@@ -201,8 +201,8 @@ def load_settings(
     for key, value in raw.items():
         name = by_alias.get(key)
         if name is None:
-            close = ", ".join(sorted(by_alias))
-            issues.append(Issue(key, f"unknown setting; the settings are: {close}"))
+            known = ", ".join(sorted(by_alias))
+            issues.append(Issue(key, f"unknown setting; the settings are: {known}"))
             continue
         parsed = _parse_field(name, value)
         if isinstance(parsed, Issue):
