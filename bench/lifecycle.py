@@ -21,7 +21,7 @@ from pathlib import Path
 from pulumi import automation as auto
 
 from emulator import FlyEmulator
-from lifecycle.workspace import ROOT, SCRATCH_PASSPHRASE, engine_env, open_stack, project_copy
+from lifecycle.workspace import SCRATCH_PASSPHRASE, engine_env, open_stack, project_copy, python_program
 
 OPERATIONS = ("fresh up", "no-op preview", "no-op up", "refresh", "destroy")
 # GPUs of this kind were offered in four regions, so 16 machines spread 4 per region.
@@ -85,12 +85,7 @@ def studio(scratch: Path, machines: int, latency: float) -> dict[str, Measuremen
 
 def floor(scratch: Path) -> dict[str, Measurement]:
     """The same operations on a Python program that declares nothing."""
-    project = scratch / "empty"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text(
-        f"name: empty\nruntime:\n  name: python\n  options:\n    virtualenv: {ROOT / '.venv'}\n"
-    )
-    (project / "__main__.py").write_text("import pulumi\n\npulumi.export('nothing', None)\n")
+    project = python_program(scratch / "empty", "empty", "import pulumi\n\npulumi.export('nothing', None)\n")
     stack = open_stack(project, "floor", engine_env(scratch / "state-floor", SCRATCH_PASSPHRASE))
     try:
         return run_operations(stack, None)

@@ -8,6 +8,7 @@ allowed. Defaults live here; a stack file sets only what differs.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -357,8 +358,6 @@ def from_stack_config() -> LoadedSettings:
 
     FLY_API_URL in the environment wins over `flyApiUrl`, as it does for the providers.
     """
-    import os
-
     import pulumi
     from pulumi.runtime import config as runtime_config
 

@@ -36,6 +36,16 @@ def project_copy(dest: Path, *, stack_files: Mapping[str, str] | None = None) ->
     return dest
 
 
+def python_program(dest: Path, name: str, source: str) -> Path:
+    """A one-file Python Pulumi program in `dest` that runs on the project's virtualenv."""
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "Pulumi.yaml").write_text(
+        f"name: {name}\nruntime:\n  name: python\n  options:\n    virtualenv: {ROOT / '.venv'}\n"
+    )
+    (dest / "__main__.py").write_text(source)
+    return dest
+
+
 def engine_env(state_dir: Path, passphrase: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for the engine: local state, no plugin downloads, no update checks."""
     state_dir.mkdir(parents=True, exist_ok=True)

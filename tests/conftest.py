@@ -27,5 +27,3 @@ def _toolchain_on_path() -> None:
     venv_bin = str(ROOT / ".venv" / "bin")
     parts = [p for p in [tools, venv_bin, os.environ.get("PATH", "")] if p]
     os.environ["PATH"] = os.pathsep.join(parts)
-    os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
-    os.environ.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")

@@ -7,20 +7,14 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
-from lifecycle.workspace import ROOT, SCRATCH_PASSPHRASE, engine_env, open_stack
+from lifecycle.workspace import SCRATCH_PASSPHRASE, engine_env, open_stack, python_program
 
 pytestmark = pytest.mark.engine
 
 
 def program(tmp_path: Path, source: str) -> auto.Stack:
-    project = tmp_path / "program"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text(
-        f"name: probe\nruntime:\n  name: python\n  options:\n    virtualenv: {ROOT / '.venv'}\n"
-    )
-    (project / "__main__.py").write_text(source)
-    stack = open_stack(project, "probe", engine_env(tmp_path / "state", SCRATCH_PASSPHRASE))
-    return stack
+    project = python_program(tmp_path / "program", "probe", source)
+    return open_stack(project, "probe", engine_env(tmp_path / "state", SCRATCH_PASSPHRASE))
 
 
 def test_a_stack_without_any_config_runs(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import runpy
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def run_program(
     monitor = MockMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="songgen-studio", stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(
-        {f"songgen-studio:{k}": v if isinstance(v, str) else _json(v) for k, v in raw.items()},
+        {f"songgen-studio:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()},
         [f"songgen-studio:{k}" for k in secret],
     )
     outputs: dict[str, Any] = {}
@@ -108,12 +109,6 @@ def run_program(
 
     body()
     return Program(monitor.get_registered_resources(), outputs)
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "sandbox"])
