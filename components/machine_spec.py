@@ -87,5 +87,4 @@ def machine_config(settings: StackSettings, *, image: str, volume_id: str) -> di
         # The entrypoint exits 0 when it stops the machine after idling; only a crash restarts it.
         "restart": {"policy": "on-failure", "max_retries": 3},
         "stop_config": {"signal": "SIGTERM", "timeout": STOP_TIMEOUT},
-        "metadata": {"songgen_stack": settings.stack},
     }

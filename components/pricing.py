@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from components.catalog import GpuKind
+from components.fly.catalog import GpuKind
 from components.settings import CpuKind, StackSettings
 
 PRICES_AS_OF = date(2026, 7, 31)

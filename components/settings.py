@@ -18,17 +18,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components.catalog import (
-    FLY_API_URL,
-    FLY_REGIONS,
-    GPU_OFFERS,
-    HOURS_PER_MONTH,
-    MODELS,
-    RUNTIME_BUNDLE,
-    GpuKind,
-    ModelId,
-    cache_size_needed_gb,
-)
+from components.catalog import HOURS_PER_MONTH, MODELS, RUNTIME_BUNDLE, ModelId, cache_size_needed_gb
+from components.fly.catalog import API_URL as FLY_API_URL
+from components.fly.catalog import GPU_OFFERS, MAX_VOLUME_GB, GpuKind
+from components.fly.catalog import REGIONS as FLY_REGIONS
 
 PROJECT = "songgen-studio"
 
@@ -38,9 +31,10 @@ DEFAULT_SONGGEN_COMMIT = "10af9dbb63807afd749016d72782063c6a54ba66"
 
 # The Studio was OOM-killed at 32 GB of RAM; 64 GB is what it runs comfortably in.
 RECOMMENDED_MEMORY_MB = 65536
-MAX_VOLUME_GB = 500
 # Stacks that must name both upstream commits in their own file instead of inheriting defaults.
 PINNED_STACKS = frozenset({"prod"})
+# Stacks whose songs and model cache are protected by default (protectData): production by name.
+PROD_LIKE = re.compile(r"^prod(uction)?([-_].*)?$")
 
 _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$")
 _ORG_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$|^[a-z0-9]$")
@@ -124,6 +118,8 @@ class StackSettings(_Validated):
     image: str | None = None
     hf_token: SecretStr | None = None
     fly_api_url: str = FLY_API_URL
+    # Refuse changes that would replace stored songs and cache with empty storage; None: on for prod stacks.
+    protect_data: bool | None = None
 
     @property
     def machine_regions(self) -> dict[str, int]:
@@ -132,6 +128,12 @@ class StackSettings(_Validated):
     @property
     def machine_count(self) -> int:
         return sum(self.machine_regions.values())
+
+    @property
+    def data_protected(self) -> bool:
+        if self.protect_data is not None:
+            return self.protect_data
+        return bool(PROD_LIKE.match(self.stack))
 
     @property
     def emulated(self) -> bool:

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.catalog import GPU_END_OF_LIFE
+from components.dynamic import ownership
+from components.dynamic.data_guard import StoredData
 from components.fly.app import App
+from components.fly.catalog import GPU_END_OF_LIFE
 from components.fly.ip import IpAssignment
 from components.fly.machine import Machine
 from components.fly.secrets import AppSecrets
@@ -83,7 +85,21 @@ class SongGenStudio(pulumi.ComponentResource):
         super().__init__("songgen:studio:SongGenStudio", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        app = App("app", name=settings.app_name, org_slug=settings.org, opts=child)
+        owner = ownership.current_owner()
+        # First, so that an edit that would lose stored songs is said (or refused) before anything changes.
+        StoredData(
+            "stored-data",
+            stores={
+                f"{settings.app_name}/{place.volume_name}": (
+                    f"volume {place.volume_name} of app {settings.app_name} "
+                    f"({settings.volume_size_gb} GB in {place.region})"
+                )
+                for place in placements(settings)
+            },
+            protect=settings.data_protected,
+            opts=child,
+        )
+        app = App("app", name=settings.app_name, org_slug=settings.org, owner=owner, opts=child)
         in_app = pulumi.ResourceOptions(parent=self, depends_on=[app])
         ips = [
             IpAssignment(f"ip-{kind}", app_name=app.name, type=kind, opts=in_app)
@@ -127,6 +143,7 @@ class SongGenStudio(pulumi.ComponentResource):
                 name=place.machine_name,
                 region=place.region,
                 config=config,
+                owner=owner,
                 secrets_version=secrets_version,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[app, volume, *ips]),
             )

@@ -9,8 +9,8 @@ settings), control (/__emulator routes), asgi (the app and request pipeline), se
 __main__ (`python -m emulator`), errors, ids, regions, jsonbody (strict body and query readers).
 
 Where Fly's answer is undocumented the emulator makes a choice and says so here:
-- GET of an app held by another organisation answers 401 "unauthorized" (how fly-go's AppNameAvailable
-  reads such names); creating it is 422 `name_taken`.
+- GET of an app held by another organisation answers 403 "unauthorized" (fly-go #282; fly-go's
+  AppNameAvailable reads the body); creating it is 422 `name_taken`.
 - A machine create needs an explicit `region` (Fly would pick the nearest one; the emulator cannot know).
 - Deleting a machine or an app that is not stopped, without force, is 412 failed_precondition.
 - Starting a machine that is not at rest, suspending or restarting one that is not started: 412.

@@ -52,16 +52,16 @@ class Core:
         return hmac.new(self._digest_key, value.encode(), hashlib.sha256).hexdigest()[:16]
 
     def app(self, name: str) -> App:
-        """The app, or the error Fly gives: 404 when nobody has it, "unauthorized" when another org does.
+        """The app, or the error Fly gives: 404 when nobody has it, 403 "unauthorized" when another org does.
 
         fly-go's AppNameAvailable treats an "unauthorized" answer to GET /apps/{name} as "exists, in an
-        organisation we cannot access", which is how Fly answers for names held elsewhere.
+        organisation we cannot access"; Fly answers it with 403 (fly-go #282, correcting #281's 401).
         """
         found = self.store.apps.get(name)
         if found is not None:
             return found
         if name in self.store.reserved_names:
-            raise FlyError(401, "unauthorized")
+            raise FlyError(403, "unauthorized")
         raise FlyError(404, "app not found")
 
     def advance_all(self) -> None:

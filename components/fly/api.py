@@ -101,7 +101,7 @@ class FlyClient:
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 error = self._transport_error(method, path, exc, attempt, started, not (safe or never_sent))
                 wait = self.backoff.delay(attempt)
-                if (safe or never_sent) and self.backoff.allows(attempt, started, wait):
+                if (safe or never_sent) and self.backoff.allows(started, wait):
                     time.sleep(wait)
                     continue
                 raise error from None
@@ -111,7 +111,7 @@ class FlyClient:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             wait = self.backoff.delay(attempt, retry_after)
             retryable = status == 429 or (status in RETRY_STATUSES and safe)
-            if retryable and self.backoff.allows(attempt, started, wait):
+            if retryable and self.backoff.allows(started, wait):
                 time.sleep(wait)
                 continue
             raise self._api_error(method, path, body, response, attempt, started, not safe and status >= 500)

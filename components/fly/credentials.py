@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .catalog import API_URL
 from .errors import Category, FlyApiError, Subject
 
-DEFAULT_API_URL = "https://api.machines.dev/v1"
+DEFAULT_API_URL = API_URL
 PROJECT = "songgen-studio"
 URL_ENV = "FLY_API_URL"
 TOKEN_ENV = "FLY_API_TOKEN"  # noqa: S105 - the variable's name

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-GPU_END_OF_LIFE = "2026-08-01"
+from components.dynamic.errors import ProviderError
+from components.fly.catalog import GPU_END_OF_LIFE_FACT
 
 # The Machines API paths whose request body carries a machine config or a volume's compute hint.
 _MACHINE_WRITE = re.compile(r"^/apps/[^/]+/machines(?:/[^/]+)?$")
@@ -49,8 +50,7 @@ class Category:
 
 SUGGESTIONS: dict[str, str] = {
     Category.GPU: (
-        f"Fly stopped offering GPU Machines on {GPU_END_OF_LIFE} and since then answers HTTP 400 to any machine "
-        "whose guest asks for a GPU (gpu_kind or gpus). Nothing is wrong with this configuration, and it stays "
+        f"{GPU_END_OF_LIFE_FACT} (gpu_kind or gpus). Nothing is wrong with this configuration, and it stays "
         "valid for GPU providers that still exist: deploy it to another GPU target, or run the stack against the "
         "bundled Fly API emulator (make sandbox, or FLY_API_URL pointing at it) to exercise the whole lifecycle."
     ),
@@ -99,7 +99,7 @@ SUGGESTIONS: dict[str, str] = {
 }
 
 
-class FlyApiError(Exception):
+class FlyApiError(ProviderError):
     """A failed Fly API call. `str(err)` is one paragraph a person can act on; the fields serve code and tests."""
 
     def __init__(
@@ -135,6 +135,32 @@ class FlyApiError(Exception):
         self.maybe_applied = maybe_applied
         super().__init__(self._paragraph())
 
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "message": self.fly_message,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "request_id": self.request_id,
+            "fly_code": self.fly_code,
+            "category": self.category,
+            "suggestion": self.suggestion,
+            "attempts": self.attempts,
+            "elapsed_s": self.elapsed_s,
+            "maybe_applied": self.maybe_applied,
+        }
+
+    def with_advice(self, suggestion: str, category: str | None = None) -> FlyApiError:
+        """The same failure with advice that fits the case better than the category's general one."""
+        fields = {**self._fields(), "suggestion": suggestion}
+        if category is not None:
+            fields["category"] = category
+        return FlyApiError(self.subject, **fields)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only construction: rebuild from the fields, not from the formatted message.
+        return (_rebuild, (self.subject, self._fields()))
+
     def _paragraph(self) -> str:
         call = f"{self.method} {self.path}".strip()
         parts = [f"Fly API error for {self.subject}:"]
@@ -158,6 +184,10 @@ class FlyApiError(Exception):
         if self.suggestion:
             text += " " + self.suggestion
         return _one_line(text)
+
+
+def _rebuild(subject: Subject, fields: dict[str, Any]) -> FlyApiError:
+    return FlyApiError(subject, **fields)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -202,33 +232,43 @@ def _has_gpu(guest: Any) -> bool:
     return bool(guest.get("gpu_kind")) or (isinstance(gpus, int | float) and gpus > 0)
 
 
+# Fly's own error codes decide the category when Fly sends one; its wording is only read when it does not.
+_BY_FLY_CODE = {
+    "name_taken": Category.NAME_TAKEN,
+    "insufficient_capacity": Category.CAPACITY,
+    "volume_placement_capacity": Category.CAPACITY,
+}
+_BY_STATUS = {
+    400: Category.INVALID,
+    401: Category.AUTH,
+    403: Category.AUTH,
+    404: Category.NOT_FOUND,
+    408: Category.TIMEOUT,
+    412: Category.PRECONDITION,
+    422: Category.INVALID,
+    429: Category.RATE_LIMITED,
+}
+
+
 def classify(status: int, message: str, fly_code: str, method: str, path: str, body: Any) -> str:
-    """The category of a failed call, from Fly's status code first, then HTTP status and Fly's wording."""
-    text = message.lower()
+    """The category of a failed call: Fly's status code first, else the HTTP status and Fly's wording."""
     if status == 400 and asks_for_gpu(method, path, body):
         return Category.GPU
-    if fly_code == "name_taken" or (
-        _APP_CREATE.match(path) and status in (403, 409, 422) and ("taken" in text or "exists" in text)
-    ):
+    if fly_code:
+        return _BY_FLY_CODE.get(fly_code) or _by_status(status)
+    text = message.lower()
+    if _APP_CREATE.match(path) and status in (403, 409, 422) and ("taken" in text or "exists" in text):
         return Category.NAME_TAKEN
-    if fly_code in ("insufficient_capacity", "volume_placement_capacity") or "capacity" in text:
-        return Category.CAPACITY
-    if status == 409 and "insufficient" in text and "available" in text:
+    if "capacity" in text or (status == 409 and "insufficient" in text and "available" in text):
         return Category.CAPACITY
     if status in (409, 412) and "lease" in text:
         return Category.LEASE
     if status == 403 and any(word in text for word in ("quota", "limit", "exceeded")):
         return Category.QUOTA
-    by_status = {
-        401: Category.AUTH,
-        403: Category.AUTH,
-        404: Category.NOT_FOUND,
-        408: Category.TIMEOUT,
-        412: Category.PRECONDITION,
-        422: Category.INVALID,
-        400: Category.INVALID,
-        429: Category.RATE_LIMITED,
-    }
-    if status in by_status:
-        return by_status[status]
+    return _by_status(status)
+
+
+def _by_status(status: int) -> str:
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
     return Category.SERVER if status >= 500 else Category.OTHER

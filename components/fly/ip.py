@@ -11,7 +11,8 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
-from . import progress
+from components.dynamic import progress
+
 from .api import FlyClient, segment
 from .provider import FlyDiffResult, FlyProvider, create_or_adopt, diff_inputs, gone, is_unknown, plain
 
@@ -94,7 +95,7 @@ class IpAssignmentProvider(FlyProvider):
         label = f"{kind} in {app}"
         with self.client(label) as fly:
 
-            def find() -> IpAssignmentResponse | None:
+            def find(_fresh: bool) -> IpAssignmentResponse | None:
                 return next((a for a in list_ips(fly, app) or [] if _matches(a, kind, region)), None)
 
             def assign() -> IpAssignmentResponse:

@@ -9,6 +9,7 @@ Facts of the Python dynamic provider protocol this relies on:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
@@ -17,9 +18,14 @@ from pulumi.dynamic import ConfigureRequest, DiffResult, ReadResult, ResourcePro
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from components.dynamic import host
+
 from . import api, credentials
 from .api import FlyClient
 from .errors import FlyApiError, Subject
+
+# In the provider process: our errors without tracebacks, and an exit once the engine is gone.
+host.attach()
 
 T = TypeVar("T")
 
@@ -147,25 +153,52 @@ def diff_inputs(
     return FlyDiffResult(changed, replaces, delete_before_replace)
 
 
-def create_or_adopt(find: Callable[[], T | None], create: Callable[[], T]) -> tuple[T, bool]:
+def create_or_adopt(find: Callable[[bool], T | None], create: Callable[[], T]) -> tuple[T, bool]:
     """Look before creating, and look again after an answer that may have been applied.
 
     A deploy re-run after a failure half way, or a create whose answer was lost, then adopts what the earlier
-    attempt made instead of making a second one. Returns the resource and whether it was adopted.
+    attempt made instead of making a second one. `find(fresh)` may answer the first look from a listing taken
+    once per process (`listed_once`); after a failed create it must look afresh. Returns the resource and
+    whether it was adopted.
     """
     backoff = api.DEFAULT_BACKOFF
+    started = time.monotonic()
     attempt = 0
     while True:
         attempt += 1
-        found = find()
+        found = find(attempt > 1)
         if found is not None:
             return found, True
         try:
             return create(), False
         except FlyApiError as err:
-            if not err.maybe_applied or attempt >= backoff.attempts:
+            wait = backoff.delay(attempt)
+            if not err.maybe_applied or not backoff.allows(started, wait):
                 raise
-            time.sleep(backoff.delay(attempt))
+            time.sleep(wait)
+
+
+_listings: dict[tuple[str, ...], Any] = {}
+_listings_lock = threading.Lock()
+
+
+def listed_once(key: tuple[str, ...], fetch: Callable[[], T], *, fresh: bool = False) -> T:
+    """One listing per provider process (per API and app), shared by every create that looks before it makes.
+
+    Twenty machines then cost one list of the app, not twenty (Fly rate-limits each action per app). A listing
+    only says what *might* be adoptable: an earlier run's leftovers exist before this process starts, so they
+    are in it; callers confirm a candidate with a fresh read before adopting it.
+    """
+    with _listings_lock:
+        if fresh or key not in _listings:
+            _listings[key] = fetch()
+        listed: T = _listings[key]
+        return listed
+
+
+def forget_listings() -> None:
+    with _listings_lock:
+        _listings.clear()
 
 
 def gone() -> ReadResult:
@@ -183,13 +216,3 @@ class FlyProvider(ResourceProvider):
 
     def client(self, name: str, *, redact: Iterable[str] = ()) -> FlyClient:
         return FlyClient(Subject(self.kind, name), redact=redact)
-
-    def subject(self, name: str) -> Subject:
-        return Subject(self.kind, name)
-
-
-def text(value: Any) -> str:
-    """A property as a display string (unknowns and missing values included)."""
-    if is_unknown(value):
-        return "(not known yet)"
-    return "" if value is None else str(value)

@@ -18,7 +18,8 @@ from typing import Any, TypedDict
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
-from . import progress
+from components.dynamic import progress
+
 from .api import FlyClient, segment
 from .provider import FlyDiffResult, FlyProvider, contains_unknown, gone, is_unknown, plain, same
 

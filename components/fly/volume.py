@@ -1,26 +1,41 @@
 """Fly volume: `POST/GET /apps/{app}/volumes`, `PUT .../{id}` (settings), `PUT .../{id}/extend`, `DELETE .../{id}`.
 
-The resource id is the volume id. Name, region, encryption, compute hint and fork source are fixed at creation
-(changing one replaces the volume); size only grows, in place.
+The resource id is the volume id. A volume holds the Studio's model cache and its songs, so what replaces one
+is chosen so that no routine edit empties it silently:
+- size only grows, in place; a smaller size is refused before anything changes;
+- a new GPU placement hint (`compute`, after a `gpuKind` change) replaces the volume with a *fork* of the old
+  one in the same region: the new volume starts with the old one's data;
+- `source_volume_id` (a fork source for a region's second volume) is used at creation only: the source being
+  replaced or lost never replaces this volume;
+- what would lose data (a volume a stack no longer declares, an app rename) is said in words by the stack's
+  stored-data guard (`components/dynamic/data_guard.py`), which refuses it in production stacks.
 
 A replacement creates the new volume before the old one goes: the machine that mounts the old volume still holds
 it (Fly refuses to delete a bound volume), and only once that machine has moved to the new volume, or been
 replaced itself, can the old one be deleted. Volume names are not unique on Fly, so both can exist for a while;
 an earlier attempt's volume is told apart from the one being replaced because it is not mounted by anything.
+A volume that a live machine still mounts when it is deleted (a machine the state does not list, or one a failed
+move left behind) is left in place with a warning: it goes with the app on `destroy`, which names it.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
-from . import progress
+from components.dynamic import progress
+from components.dynamic.errors import ProviderError
+
 from .api import FlyClient, segment
+from .app import OWNER_METADATA
+from .catalog import MAX_VOLUME_GB as MAX_SIZE_GB
 from .errors import Category, FlyApiError
+from .machine import MachineResponse, get_machine
 from .provider import (
     FlyDiffResult,
     FlyProvider,
@@ -28,13 +43,13 @@ from .provider import (
     diff_inputs,
     gone,
     is_unknown,
+    listed_once,
     plain,
     same,
     to_wire,
 )
 
 VOLUME_NAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
-MAX_SIZE_GB = 500
 INPUTS = (
     "app_name",
     "name",
@@ -45,7 +60,9 @@ INPUTS = (
     "source_volume_id",
     "snapshot_retention",
 )
-REPLACE_ON = ("app_name", "name", "region", "encrypted", "compute", "source_volume_id")
+# What a preview compares; the fork source is not a property of the volume, only of how it began.
+DIFFED = ("app_name", "name", "region", "size_gb", "encrypted", "compute", "snapshot_retention")
+REPLACE_ON = ("app_name", "name", "region", "encrypted", "compute")
 GONE_STATES = frozenset(
     {"scheduling_destroy", "fork_cleanup", "waiting_for_detach", "pending_destroy", "destroying", "destroyed"}
 )
@@ -115,38 +132,37 @@ def update_volume(fly: FlyClient, app: str, volume_id: str, snapshot_retention: 
     return volume
 
 
-def delete_volume(fly: FlyClient, app: str, volume_id: str) -> bool:
-    """Delete; while a just-destroyed machine still holds the volume, Fly answers 412 for a moment: wait it out."""
+@dataclass(frozen=True)
+class Deletion:
+    """How a delete ended: `deleted` is False when it was gone already or a live machine still holds it."""
+
+    deleted: bool
+    held_by: MachineResponse | None = None
+
+
+def delete_volume(fly: FlyClient, app: str, volume_id: str) -> Deletion:
+    """Delete; while a just-destroyed machine still holds the volume, Fly answers 412 for a moment: wait it out.
+
+    A live machine holding it is not waited for: the caller decides what that means."""
     deadline = time.monotonic() + DETACH_WAIT_S
     while True:
         try:
-            return fly.delete(_path(app, volume_id))
+            return Deletion(fly.delete(_path(app, volume_id)))
         except FlyApiError as err:
-            bound = err.status == 412 and "bound to machine" in err.fly_message
-            if not bound:
+            if not (err.status == 412 and "bound to machine" in err.fly_message):
                 raise
-            holder = err.fly_message.rsplit(":", 1)[-1].strip()
-            if time.monotonic() >= deadline or _machine_alive(fly, app, holder):
-                raise FlyApiError(
-                    err.subject,
-                    message=err.fly_message,
-                    method=err.method,
-                    path=err.path,
-                    status=err.status,
-                    request_id=err.request_id,
-                    category=Category.PRECONDITION,
-                    suggestion=(
-                        f"The volume is still mounted by machine {holder}; destroy that machine first "
-                        "(a volume is only freed once the machine that mounts it is gone)."
-                    ),
+            holder_id = err.fly_message.rsplit(":", 1)[-1].strip()
+            holder = get_machine(fly, app, holder_id) if holder_id else None
+            if holder is not None:
+                return Deletion(False, holder)
+            if time.monotonic() >= deadline:
+                raise err.with_advice(
+                    f"The volume is still bound to machine {holder_id}, which is being destroyed; run the "
+                    "command again in a minute.",
+                    Category.PRECONDITION,
                 ) from None
-            progress.status(f"{err.subject}: waiting for machine {holder} to release it")
+            progress.status(f"{err.subject}: waiting for machine {holder_id} to release it")
             time.sleep(1.0)
-
-
-def _machine_alive(fly: FlyClient, app: str, machine_id: str) -> bool:
-    machine = fly.get_json(f"/apps/{segment(app)}/machines/{segment(machine_id)}") if machine_id else None
-    return isinstance(machine, dict) and machine.get("state") not in ("destroying", "destroyed")
 
 
 def _shrinks(olds: dict[str, Any], news: dict[str, Any]) -> bool:
@@ -160,8 +176,8 @@ def _shrinks(olds: dict[str, Any], news: dict[str, Any]) -> bool:
 
 def shrink_message(name: Any, old: Any, new: Any) -> str:
     return (
-        f"volume {name} cannot shrink from {int(old)} GB to {int(new)} GB: Fly volumes only grow. Keep size_gb at "
-        f"{int(old)} or more, or give the volume a new name to replace it with an empty, smaller one."
+        f"volume {name} cannot shrink from {int(old)} GB to {int(new)} GB: Fly volumes only grow. Keep "
+        f"songgen-studio:volumeSizeGb at {int(old)} or more."
     )
 
 
@@ -183,51 +199,102 @@ class VolumeProvider(FlyProvider):
         if not is_unknown(size) and not (isinstance(size, int | float) and 1 <= size <= MAX_SIZE_GB):
             failures.append(CheckFailure("size_gb", f"size_gb {size!r} must be between 1 and {MAX_SIZE_GB}"))
         elif _shrinks(olds, inputs):
-            failures.append(CheckFailure("size_gb", shrink_message(name, olds["size_gb"], size)))
+            raise ProviderError(shrink_message(name, olds["size_gb"], size))
+        self._say_what_happens_to_the_data(olds, inputs)
         return CheckResult(inputs, failures)
+
+    @staticmethod
+    def _say_what_happens_to_the_data(olds: dict[str, Any], news: dict[str, Any]) -> None:
+        if (
+            olds.get("volume_id")
+            and not is_unknown(news.get("compute"))
+            and not same(olds.get("compute"), news.get("compute"))
+        ):
+            progress.info(
+                f"volume {olds.get('name')} ({olds.get('volume_id')}) moves to a new GPU placement: it is "
+                "replaced by a fork of itself, so its songs and model cache are kept"
+            )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> FlyDiffResult:
         if _shrinks(olds, news):
-            raise ValueError(shrink_message(news.get("name"), olds["size_gb"], news["size_gb"]))
+            raise ProviderError(shrink_message(news.get("name"), olds["size_gb"], news["size_gb"]))
         # Create first: the old volume is bound to its machine until that machine lets go of it.
-        return diff_inputs(olds, news, INPUTS, replace_on=REPLACE_ON)
+        return diff_inputs(olds, news, DIFFED, replace_on=REPLACE_ON)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         app, name, region = str(props["app_name"]), str(props["name"]), str(props["region"])
+        encrypted = bool(props["encrypted"])
         with self.client(name) as fly:
 
-            def find() -> VolumeResponse | None:
+            def listed(fresh: bool) -> list[VolumeResponse]:
+                volumes: list[VolumeResponse] = listed_once(
+                    (fly.base_url, app, "volumes"), lambda: list_volumes(fly, app), fresh=fresh
+                )
+                return volumes
+
+            def adoptable(volume: VolumeResponse) -> bool:
                 # Ours from an earlier attempt: what we ask for, and no machine holds it yet (a volume being
                 # replaced is still mounted by its machine).
-                candidates = [
-                    v
-                    for v in list_volumes(fly, app)
-                    if v.get("name") == name
-                    and v.get("region") == region
-                    and v.get("encrypted", True) == bool(props["encrypted"])
-                    and not v.get("attached_machine_id")
-                ]
-                return min(candidates, key=lambda v: v.get("created_at", "")) if candidates else None
+                return (
+                    volume.get("name") == name
+                    and volume.get("region") == region
+                    and volume.get("encrypted", True) == encrypted
+                    and not volume.get("attached_machine_id")
+                )
+
+            def find(fresh: bool) -> VolumeResponse | None:
+                candidates = sorted(
+                    (v for v in listed(fresh) if adoptable(v)), key=lambda v: v.get("created_at", "")
+                )
+                for candidate in candidates:
+                    live = get_volume(fly, app, str(candidate["id"]))  # the listing may predate this run
+                    if live is not None and adoptable(live):
+                        return live
+                return None
 
             def create() -> VolumeResponse:
                 request = CreateVolumeRequest(
-                    name=name,
-                    region=region,
-                    size_gb=int(props["size_gb"]),
-                    encrypted=bool(props["encrypted"]),
+                    name=name, region=region, size_gb=int(props["size_gb"]), encrypted=encrypted
                 )
-                for key in ("compute", "source_volume_id", "snapshot_retention"):
+                for key in ("compute", "snapshot_retention"):
                     if props.get(key) is not None:
                         request[key] = props[key]
+                source = self._fork_source(fly, app, props, listed(False))
+                if source is not None:
+                    request["source_volume_id"] = source
                 return create_volume(fly, app, request)
 
             volume, adopted = create_or_adopt(find, create)
+            origin = (
+                f" (a fork of {volume.get('source_volume_id')})" if volume.get("source_volume_id") else ""
+            )
             progress.info(
-                f"volume {name}: {'adopted' if adopted else 'created'} {volume.get('id')} in {region}"
+                f"volume {name}: {'adopted' if adopted else 'created'} {volume.get('id')} in {region}{origin}"
             )
             if adopted and int(volume.get("size_gb", 0)) < int(props["size_gb"]):
                 volume = self._extend(fly, app, volume, int(props["size_gb"]))[0]
         return CreateResult(str(volume["id"]), self._outputs(props, volume, needs_restart=False))
+
+    @staticmethod
+    def _fork_source(
+        fly: FlyClient, app: str, props: dict[str, Any], listed: list[VolumeResponse]
+    ) -> str | None:
+        """What the new volume starts from: the volume it replaces (same name and region: a new GPU placement),
+        else the region's first volume when it still exists (a machine added beside it), else nothing."""
+        name, region = props["name"], props["region"]
+        predecessors = [
+            v
+            for v in listed
+            if v.get("name") == name and v.get("region") == region and v.get("attached_machine_id")
+        ]
+        wanted = [str(v["id"]) for v in predecessors]
+        if props.get("source_volume_id") and not is_unknown(props["source_volume_id"]):
+            wanted.append(str(props["source_volume_id"]))
+        for volume_id in wanted:
+            live = get_volume(fly, app, volume_id)
+            if live is not None and live.get("region") == region:
+                return volume_id
+        return None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         app = str(props.get("app_name", ""))
@@ -258,9 +325,26 @@ class VolumeProvider(FlyProvider):
         return UpdateResult(self._outputs(news, volume, needs_restart=needs_restart))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        with self.client(str(props.get("name") or id_)) as fly:
-            if delete_volume(fly, str(props.get("app_name", "")), id_):
-                progress.info(f"volume {props.get('name') or id_}: deleted {id_}")
+        app, name = str(props.get("app_name", "")), str(props.get("name") or id_)
+        with self.client(name) as fly:
+            outcome = delete_volume(fly, app, id_)
+        if outcome.deleted:
+            progress.info(f"volume {name}: deleted {id_}")
+        elif outcome.held_by is not None:
+            holder = outcome.held_by
+            metadata = (holder.get("config") or {}).get("metadata") or {}
+            whose = (
+                "a machine of this stack that still uses it (a run cut short, or a move to a new volume that "
+                "did not complete)"
+                if metadata.get(OWNER_METADATA)
+                else "a machine this stack did not make"
+            )
+            progress.warn(
+                f"volume {name}: {id_} is still mounted by {whose}: {holder.get('id')} "
+                f"({holder.get('name') or 'unnamed'}, {holder.get('state')}). It is left in place, no longer "
+                f"tracked by this stack, and goes with the app on pulumi destroy (or fly volumes destroy {id_} "
+                "once that machine is gone)"
+            )
 
     @staticmethod
     def _extend(

@@ -6,7 +6,8 @@ import time
 from collections.abc import Collection
 from typing import Any, cast
 
-from . import progress
+from components.dynamic import progress
+
 from .api import FlyClient, segment
 from .errors import Category
 
@@ -16,6 +17,7 @@ MAX_WAIT_CALL_S = 60  # Fly caps one /wait call at 60 s
 ROUND_S = 10
 FAILED_STATES = frozenset({"failed"})
 GONE_STATES = frozenset({"destroying", "destroyed"})
+RESTING_STATES = ("stopped", "suspended")
 
 
 def machine_path(app: str, machine_id: str) -> str:

@@ -46,8 +46,8 @@ def test_names_are_global_and_taken_names_are_422(client: httpx.Client, emu: Fly
 def test_an_app_in_another_org_is_invisible(client: httpx.Client, emu: FlyEmulator) -> None:
     emu.reserve_app_name("taken-elsewhere")
     response = client.get("/apps/taken-elsewhere")
-    # fly-go reads "unauthorized" on GET /apps/{name} as "exists in an org you cannot access".
-    assert response.status_code == 401
+    # Fly answers 403 "unauthorized" (fly-go #282); fly-go reads it as "exists in an org you cannot access".
+    assert response.status_code == 403
     assert response.json() == {"error": "unauthorized"}
     assert client.get("/apps", params={"org_slug": "personal"}).json()["apps"] == []
 

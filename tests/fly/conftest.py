@@ -14,17 +14,22 @@ from typing import Any
 import httpx
 import pytest
 
-from components.fly import api, credentials, progress
+from components.dynamic import progress
+from components.fly import api, credentials, provider
 from components.fly.retry import Backoff
 from emulator.server import FlyEmulator
 
 # A macaroon-shaped token, fresh per run: its prefix makes the client use the FlyV1 scheme.
 TOKEN = "fm2_" + secrets.token_urlsafe(32)
 ORG = "personal"
+# The owner id a stack passes to its resources: organization/project/stack.
+OWNER = "organization/songgen-studio/test"
 IMAGE = "registry.fly.io/songgen-test:v1"
 
 
 BOOT_S = 0.05
+# Each call's retry budget in these tests: long enough for a Retry-After of 1 s, short enough to fail fast.
+BUDGET_S = 3.0
 TRANSITION_S = 0.02
 
 
@@ -50,12 +55,19 @@ def emu(_emulator: FlyEmulator, monkeypatch: pytest.MonkeyPatch) -> FlyEmulator:
 def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv(credentials.URL_ENV, raising=False)
     monkeypatch.delenv(credentials.TOKEN_ENV, raising=False)
-    monkeypatch.setattr(api, "DEFAULT_BACKOFF", Backoff(attempts=4, base_s=0.01, cap_s=0.05, budget_s=5.0))
+    monkeypatch.setattr(api, "DEFAULT_BACKOFF", Backoff(base_s=0.01, cap_s=0.05, budget_s=BUDGET_S))
     credentials.forget_stack_config()
+    provider.forget_listings()
     progress.reset()
     yield
     credentials.forget_stack_config()
+    provider.forget_listings()
     progress.reset()
+
+
+def new_run() -> None:
+    """What a new `pulumi up` starts with: a fresh provider process, so no listing taken by an earlier run."""
+    provider.forget_listings()
 
 
 class Flyctl:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from components.dynamic.errors import ProviderError
 from components.fly import credentials
-from components.fly.app import AppProvider
+from components.fly.app import AppProvider, owner_network
 from components.fly.errors import Category, FlyApiError
 from emulator.server import FlyEmulator
 
-from .conftest import ORG, Flyctl
+from .conftest import ORG, OWNER, Flyctl
 
-INPUTS: dict[str, object] = {"name": "songgen-app", "org_slug": ORG, "network": None}
+INPUTS: dict[str, object] = {"name": "songgen-app", "org_slug": ORG, "owner": OWNER}
 
 
 def create(provider: AppProvider, inputs: dict[str, object] = INPUTS) -> tuple[str, dict[str, object]]:
@@ -55,11 +56,32 @@ def test_app_name_or_org_change_replaces_and_nothing_else_changes(emu: FlyEmulat
     assert moved.delete_before_replace  # the same name cannot exist twice
 
 
-def test_create_adopts_the_app_a_failed_run_left_in_the_same_org(emu: FlyEmulator, flyctl: Flyctl) -> None:
-    flyctl("POST", "/apps", {"name": "songgen-app", "org_slug": ORG})
-    app_id, _ = create(AppProvider())
+def test_create_adopts_the_app_an_earlier_run_of_this_stack_made(emu: FlyEmulator) -> None:
+    create(AppProvider())  # the run whose answer was lost
+    app_id, outs = create(AppProvider())
     assert app_id == "songgen-app"
-    assert [r.method for r in emu.requests() if r.path == "/v1/apps"] == ["POST"]  # only flyctl's
+    assert outs["network"] == owner_network(OWNER)
+    assert [r.method for r in emu.requests() if r.path == "/v1/apps"] == ["POST"]  # created once
+
+
+def test_an_app_of_the_same_name_made_by_another_stack_is_refused_before_any_write(emu: FlyEmulator) -> None:
+    create(AppProvider(), {**INPUTS, "owner": "organization/songgen-studio/dev"})
+    emu.clear_requests()
+    with pytest.raises(ProviderError) as caught:
+        create(AppProvider(), {**INPUTS, "owner": "organization/songgen-studio/staging"})
+    message = str(caught.value)
+    assert message.startswith("songgen-studio:appName: the Fly app songgen-app already exists")
+    assert "belongs to the stack 'dev'" in message
+    assert "pulumi config set appName" in message
+    assert [r.method for r in emu.requests() if r.method != "GET"] == []
+
+
+def test_an_app_made_with_flyctl_is_never_adopted(emu: FlyEmulator, flyctl: Flyctl) -> None:
+    flyctl("POST", "/apps", {"name": "songgen-app", "org_slug": ORG})
+    with pytest.raises(ProviderError) as caught:
+        create(AppProvider())
+    assert "was not made by any stack of this project" in str(caught.value)
+    assert "fly apps destroy songgen-app" in str(caught.value)
 
 
 def test_a_name_taken_elsewhere_explains_that_names_are_global(emu: FlyEmulator) -> None:
@@ -90,8 +112,8 @@ def test_read_reports_an_app_deleted_outside_pulumi_as_gone(emu: FlyEmulator, fl
 
 
 def test_check_rejects_names_fly_would_reject() -> None:
-    failures = AppProvider().check({}, {"name": "Songgen_App", "org_slug": ""}).failures
-    assert {f.property for f in failures} == {"name", "org_slug"}
+    failures = AppProvider().check({}, {"name": "Songgen_App", "org_slug": "", "owner": "dev"}).failures
+    assert {f.property for f in failures} == {"name", "org_slug", "owner"}
 
 
 def test_missing_token_fails_with_how_to_set_one(emu: FlyEmulator, monkeypatch: pytest.MonkeyPatch) -> None:

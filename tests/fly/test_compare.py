@@ -53,11 +53,13 @@ def test_unknown_values_in_preview_count_as_changes_and_force_replacement_where_
 
 def test_check_in_preview_accepts_inputs_not_known_yet() -> None:
     machine = MachineProvider().check(
-        {}, {"app_name": UNKNOWN, "name": "m", "region": "ord", "config": UNKNOWN}
+        {}, {"app_name": UNKNOWN, "owner": UNKNOWN, "name": "m", "region": "ord", "config": UNKNOWN}
     )
     assert machine.failures == []
     config = machine_config(mounts=[{"volume": UNKNOWN, "path": "/data"}])
-    machine = MachineProvider().check({}, {"app_name": "a", "name": "m", "region": "ord", "config": config})
+    machine = MachineProvider().check(
+        {}, {"app_name": "a", "owner": "o/p/s", "name": "m", "region": "ord", "config": config}
+    )
     assert machine.failures == []
     assert machine.inputs["config"]["metadata"]["fly_platform_version"] == "v2"
     volume = VolumeProvider().check(
@@ -67,11 +69,12 @@ def test_check_in_preview_accepts_inputs_not_known_yet() -> None:
 
 
 def test_platform_metadata_is_merged_and_the_caller_cannot_hide_the_machine_from_flyctl() -> None:
-    merged = desired_config({"image": "x", "metadata": {"fly_process_group": "worker", "role": "studio"}})
+    config = {"image": "x", "metadata": {"fly_process_group": "worker", "role": "studio"}}
+    merged = desired_config(config, "o/p/s")
     assert merged["metadata"] == {
         "role": "studio",
-        "managed_by": "pulumi",
+        "songgen_owner": "o/p/s",
         "fly_platform_version": "v2",
         "fly_process_group": "app",
     }
-    assert desired_config(merged) == merged  # merging twice changes nothing
+    assert desired_config(merged, "o/p/s") == merged  # merging twice changes nothing

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from components.fly.errors import GPU_END_OF_LIFE, Category, FlyApiError, Subject, classify
+from components.fly.catalog import GPU_END_OF_LIFE
+from components.fly.errors import Category, FlyApiError, Subject, classify
 
 MACHINE = {"name": "m", "region": "ord", "config": {"image": "x", "guest": {"gpu_kind": "a10", "gpus": 1}}}
 
@@ -30,7 +31,7 @@ def test_gpu_rejection_explains_the_date_and_what_to_do() -> None:
         category=Category.GPU,
     )
     text = str(err)
-    assert GPU_END_OF_LIFE in text
+    assert GPU_END_OF_LIFE.isoformat() in text
     assert "machine songgen-dev-ord-1" in text
     assert "emulator" in text
     assert "another GPU" in text

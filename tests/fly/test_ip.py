@@ -10,14 +10,14 @@ from components.fly.app import AppProvider
 from components.fly.ip import IpAssignmentProvider
 from emulator.server import FlyEmulator
 
-from .conftest import ORG, Flyctl
+from .conftest import ORG, OWNER, Flyctl
 
 APP = "songgen-ip"
 
 
 @pytest.fixture
 def app(emu: FlyEmulator) -> str:
-    AppProvider().create({"name": APP, "org_slug": ORG, "network": None})
+    AppProvider().create({"name": APP, "org_slug": ORG, "owner": OWNER})
     return APP
 
 

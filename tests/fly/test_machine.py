@@ -8,13 +8,14 @@ import pytest
 
 from components.fly.api import FlyClient
 from components.fly.app import AppProvider
-from components.fly.errors import GPU_END_OF_LIFE, Category, FlyApiError, Subject
+from components.fly.catalog import GPU_END_OF_LIFE
+from components.fly.errors import Category, FlyApiError, Subject
 from components.fly.machine import MachineProvider
 from components.fly.volume import VolumeProvider
 from components.fly.wait import wait_for_state
 from emulator.server import FlyEmulator
 
-from .conftest import IMAGE, ORG, Flyctl, machine_config
+from .conftest import IMAGE, ORG, OWNER, Flyctl, machine_config, new_run
 
 APP = "songgen-mach"
 NAME = "songgen-dev-ord-1"
@@ -22,13 +23,14 @@ NAME = "songgen-dev-ord-1"
 
 @pytest.fixture
 def app(emu: FlyEmulator) -> str:
-    AppProvider().create({"name": APP, "org_slug": ORG, "network": None})
+    AppProvider().create({"name": APP, "org_slug": ORG, "owner": OWNER})
     return APP
 
 
 def inputs(**changes: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "app_name": APP,
+        "owner": OWNER,
         "name": NAME,
         "region": "ord",
         "config": machine_config(),
@@ -62,7 +64,7 @@ def test_machine_is_created_started_with_flyctl_metadata(emu: FlyEmulator, app: 
     assert live["name"] == NAME
     assert live["config"]["metadata"] == {
         "songgen_role": "studio",
-        "managed_by": "pulumi",
+        "songgen_owner": OWNER,
         "fly_platform_version": "v2",
         "fly_process_group": "app",
     }
@@ -191,6 +193,7 @@ def test_a_create_whose_answer_was_lost_adopts_the_machine_instead_of_making_two
 
 def test_a_rerun_with_a_new_config_adopts_and_updates_the_machine_it_left(emu: FlyEmulator, app: str) -> None:
     first, _ = create()
+    new_run()
     second, _ = create(inputs(config=machine_config(image="registry.fly.io/songgen-test:v2")))
     assert first == second
     assert list(machines(emu)) == [first]
@@ -203,7 +206,7 @@ def test_a_machine_of_the_same_name_not_made_by_pulumi_is_left_alone(
     flyctl("POST", f"/apps/{APP}/machines", {"name": NAME, "region": "ord", "config": {"image": IMAGE}})
     machine_id, _ = create()
     assert len(machines(emu)) == 2
-    assert machines(emu)[machine_id]["config"]["metadata"]["managed_by"] == "pulumi"
+    assert machines(emu)[machine_id]["config"]["metadata"]["songgen_owner"] == OWNER
 
 
 def test_gpu_machine_is_rejected_with_the_end_of_life_explained(emu: FlyEmulator, app: str) -> None:
@@ -213,7 +216,7 @@ def test_gpu_machine_is_rejected_with_the_end_of_life_explained(emu: FlyEmulator
     err = caught.value
     assert err.status == 400
     assert err.category == Category.GPU
-    assert GPU_END_OF_LIFE in str(err)
+    assert GPU_END_OF_LIFE.isoformat() in str(err)
     assert "emulator" in str(err)
     assert f"machine {NAME}" in str(err)
     assert machines(emu) == {}
@@ -276,16 +279,19 @@ def test_volume_is_deleted_once_its_machine_has_let_go(emu: FlyEmulator, app: st
     assert emu.billable() == [f"app {APP} (org {ORG})"]
 
 
-def test_deleting_a_volume_a_running_machine_mounts_says_to_destroy_the_machine(
-    emu: FlyEmulator, app: str
+def test_a_volume_a_live_machine_still_mounts_is_left_in_place_with_a_warning_naming_the_machine(
+    emu: FlyEmulator, app: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
     volume = VolumeProvider().create(
         {"app_name": APP, "name": "songgen_data", "region": "ord", "size_gb": 10, "encrypted": True}
     )
     machine_id, _ = create(inputs(config=machine_config(mounts=[{"volume": volume.id, "path": "/data"}])))
-    with pytest.raises(FlyApiError) as caught:
-        VolumeProvider().delete(volume.id, volume.outs or {})
-    assert f"mounted by machine {machine_id}" in str(caught.value)
+    VolumeProvider().delete(volume.id, volume.outs or {})
+    assert volume.id in emu.state()["volumes"]
+    warning = capfd.readouterr().err
+    assert "still mounted by a machine of this stack that still uses it" in warning
+    assert machine_id in warning
+    assert "goes with the app on pulumi destroy" in warning
 
 
 def test_a_whole_lifecycle_completes_under_fly_rate_limits(emu: FlyEmulator, app: str) -> None:
@@ -303,11 +309,11 @@ def test_preview_against_fly_warns_about_gpu_machines_before_anything_is_created
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     gpu = {"cpu_kind": "performance", "cpus": 8, "memory_mb": 32768, "gpu_kind": "a10", "gpus": 1}
-    props = {"app_name": APP, "name": NAME, "region": "ord", "config": machine_config(guest=gpu)}
+    props = {"app_name": APP, "owner": OWNER, "name": NAME, "region": "ord", "config": machine_config(guest=gpu)}
     assert MachineProvider().check({}, props).failures == []
     warning = capfd.readouterr().err
     assert f"machine {NAME}" in warning
-    assert GPU_END_OF_LIFE in warning
+    assert GPU_END_OF_LIFE.isoformat() in warning
 
 
 def test_growing_a_mounted_volume_says_the_machine_needs_a_restart(

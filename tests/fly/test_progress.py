@@ -12,12 +12,12 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
 
-from components.fly import progress
+from components.dynamic import progress
 from components.fly.app import AppProvider
 from components.fly.machine import MachineProvider
 from emulator.server import FlyEmulator
 
-from .conftest import ORG, machine_config
+from .conftest import ORG, OWNER, machine_config
 
 
 class Engine(engine_pb2_grpc.EngineServicer):
@@ -71,9 +71,10 @@ def test_status_lines_go_to_the_engine_as_ephemeral_info(
 
 
 def test_a_machine_deploy_says_what_it_waits_for(engine: Engine, emu: FlyEmulator) -> None:
-    AppProvider().create({"name": "songgen-progress", "org_slug": ORG, "network": None})
+    AppProvider().create({"name": "songgen-progress", "org_slug": ORG, "owner": OWNER})
     props = {
         "app_name": "songgen-progress",
+        "owner": OWNER,
         "name": "songgen-dev-ord-1",
         "region": "ord",
         "wait_timeout_s": 600,

@@ -21,13 +21,17 @@ def test_retry_after_wins_over_a_shorter_jittered_delay() -> None:
     assert Backoff(base_s=0.01, cap_s=0.01).delay(1, retry_after=2.0) == 2.0
 
 
-def test_attempts_and_total_budget_bound_the_retries() -> None:
-    backoff = Backoff(attempts=3, budget_s=1.0)
+def test_time_alone_bounds_the_retries() -> None:
+    backoff = Backoff(budget_s=1.0)
     started = time.monotonic()
-    assert backoff.allows(1, started, 0.1)
-    assert backoff.allows(2, started, 0.1)
-    assert not backoff.allows(3, started, 0.1)
-    assert not backoff.allows(1, started, 5.0)  # the wait alone would overrun the budget
+    assert backoff.allows(started, 0.1)
+    assert backoff.allows(started, 0.9)
+    assert not backoff.allows(started, 1.5)  # the wait alone would overrun the budget
+    assert not backoff.allows(started - 0.95, 0.1)  # most of the budget is spent already
+
+
+def test_the_delay_of_a_late_attempt_stays_capped() -> None:
+    assert all(Backoff(base_s=0.5, cap_s=4.0).delay(200) <= 4.0 for _ in range(50))
 
 
 def test_retry_after_header_as_seconds_or_http_date() -> None:

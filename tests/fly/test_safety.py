@@ -22,7 +22,7 @@ from components.fly.secrets import AppSecretsProvider
 from components.fly.volume import VolumeProvider
 from emulator.server import FlyEmulator
 
-from .conftest import ORG, TOKEN, machine_config
+from .conftest import ORG, OWNER, TOKEN, machine_config
 
 APP = "songgen-safe"
 VALUES = {"HF_TOKEN": "hf_secret_value_aaaa1111", "ADMIN_PASSWORD": "admin_secret_value_bbbb2222"}
@@ -53,7 +53,7 @@ def wire(monkeypatch: pytest.MonkeyPatch) -> list[httpx.Request]:
 def lifecycle() -> list[Any]:
     """Create, read, update and delete one of each kind; returns everything the providers handed back."""
     handed_back: list[Any] = []
-    app = AppProvider().create({"name": APP, "org_slug": ORG, "network": None})
+    app = AppProvider().create({"name": APP, "org_slug": ORG, "owner": OWNER})
     secrets = AppSecretsProvider().create({"app_name": APP, "values": dict(VALUES)})
     ip = IpAssignmentProvider().create({"app_name": APP, "type": "v6", "region": None})
     volume = VolumeProvider().create(
@@ -65,6 +65,7 @@ def lifecycle() -> list[Any]:
             {},
             {
                 "app_name": APP,
+                "owner": OWNER,
                 "name": "m1",
                 "region": "ord",
                 "config": machine_config(mounts=[{"volume": volume.id, "path": "/data"}]),
@@ -116,7 +117,7 @@ def test_no_token_or_secret_value_anywhere_but_where_it_must_go(
 
 
 def test_errors_that_echo_a_token_or_value_are_scrubbed(emu: FlyEmulator) -> None:
-    AppProvider().create({"name": APP, "org_slug": ORG, "network": None})
+    AppProvider().create({"name": APP, "org_slug": ORG, "owner": OWNER})
     echo = f"rejected {VALUES['HF_TOKEN']} sent with {TOKEN}"
     emu.inject_fault(method="POST", path=f"/v1/apps/{APP}/secrets", status=400, message=echo)
     with pytest.raises(FlyApiError) as caught:
@@ -149,5 +150,5 @@ def test_credentials_from_stack_config_reach_the_api(
     provider = AppProvider()
     config = {credentials.URL_CONFIG: url, credentials.TOKEN_CONFIG: f"FlyV1 {TOKEN}"}
     provider.configure(ConfigureRequest(Config(config, "project")))
-    provider.create({"name": APP, "org_slug": ORG, "network": None})
+    provider.create({"name": APP, "org_slug": ORG, "owner": OWNER})
     assert APP in emu.state()["apps"]

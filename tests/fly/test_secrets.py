@@ -10,7 +10,7 @@ from components.fly.app import AppProvider
 from components.fly.secrets import AppSecretsProvider
 from emulator.server import FlyEmulator
 
-from .conftest import ORG, Flyctl
+from .conftest import ORG, OWNER, Flyctl
 
 APP = "songgen-sec"
 VALUES = {"HF_TOKEN": "hf_value_one_123", "ADMIN_PASSWORD": "pw_value_two_456"}
@@ -18,7 +18,7 @@ VALUES = {"HF_TOKEN": "hf_value_one_123", "ADMIN_PASSWORD": "pw_value_two_456"}
 
 @pytest.fixture
 def app(emu: FlyEmulator) -> str:
-    AppProvider().create({"name": APP, "org_slug": ORG, "network": None})
+    AppProvider().create({"name": APP, "org_slug": ORG, "owner": OWNER})
     return APP
 
 

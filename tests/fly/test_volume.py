@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
+from components.dynamic.errors import ProviderError
 from components.fly.app import AppProvider
 from components.fly.volume import VolumeProvider
 from emulator.server import FlyEmulator
 
-from .conftest import ORG, Flyctl
+from .conftest import ORG, OWNER, Flyctl, new_run
 
 APP = "songgen-vol"
 COMPUTE = {"cpu_kind": "performance", "cpus": 8, "memory_mb": 65536, "gpu_kind": "a10"}
@@ -19,7 +20,7 @@ INPUTS: dict[str, Any] = {"app_name": APP, "name": "songgen_models", "region": "
 
 @pytest.fixture
 def app(emu: FlyEmulator) -> str:
-    AppProvider().create({"name": APP, "org_slug": ORG, "network": None})
+    AppProvider().create({"name": APP, "org_slug": ORG, "owner": OWNER})
     return APP
 
 
@@ -73,12 +74,11 @@ def test_volume_grows_in_place(emu: FlyEmulator, app: str) -> None:
 def test_volume_never_shrinks_and_says_so_with_both_sizes(emu: FlyEmulator, app: str) -> None:
     volume_id, outs = create()
     smaller = {**INPUTS, "encrypted": True, "size_gb": 20}
-    failures = VolumeProvider().check({**INPUTS, "encrypted": True}, smaller).failures
-    assert [f.property for f in failures] == ["size_gb"]
-    assert "songgen_models" in failures[0].reason
-    assert "50 GB" in failures[0].reason
-    assert "20 GB" in failures[0].reason
-    with pytest.raises(ValueError, match="cannot shrink from 50 GB to 20 GB"):
+    with pytest.raises(ProviderError) as caught:
+        VolumeProvider().check({**INPUTS, "encrypted": True}, smaller)
+    assert "volume songgen_models cannot shrink from 50 GB to 20 GB" in str(caught.value)
+    assert "songgen-studio:volumeSizeGb" in str(caught.value)
+    with pytest.raises(ProviderError, match="cannot shrink from 50 GB to 20 GB"):
         VolumeProvider().diff(volume_id, outs, smaller)
 
 
@@ -146,6 +146,7 @@ def test_a_create_whose_answer_was_lost_adopts_the_volume_instead_of_making_two(
 
 def test_a_rerun_after_a_failure_half_way_adopts_the_unattached_volume(emu: FlyEmulator, app: str) -> None:
     first, _ = create()
+    new_run()
     second, _ = create()
     assert first == second
     assert list(volumes(emu)) == [first]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.catalog import GpuKind
+from components.fly.catalog import GpuKind
 from components.pricing import FLY_PRICES, PRICES_AS_OF, estimate
 from components.settings import load_settings
 

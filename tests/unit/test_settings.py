@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.catalog import GpuKind, ModelId, cache_size_needed_gb
+from components.catalog import ModelId, cache_size_needed_gb
+from components.fly.catalog import GpuKind
 from components.settings import (
     DEFAULT_SONGGEN_COMMIT,
     DEFAULT_STUDIO_COMMIT,

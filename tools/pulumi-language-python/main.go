@@ -21,9 +21,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
-	pbempty "google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/grpc"
+	pbempty "google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -36,15 +37,23 @@ var version = "0.0.0-dev"
 // user an actionable message: the engine must then stop without adding its own.
 const bailExitCode = 32
 
+// engineCheckInterval is how often the host asks the engine whether it is still
+// there: a CLI that was killed must not leave this host and its program behind.
+const engineCheckInterval = time.Second
+
 type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 
 	mu            sync.Mutex
 	engineAddress string
+	watching      bool
+	programs      map[*exec.Cmd]struct{}
+	engineGone    chan struct{}
 }
 
 func main() {
-	h := &host{engineAddress: lastPositional(os.Args[1:])}
+	h := &host{programs: map[*exec.Cmd]struct{}{}, engineGone: make(chan struct{})}
+	h.watchEngine(lastPositional(os.Args[1:]))
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, h)
@@ -57,9 +66,56 @@ func main() {
 	}
 	// The engine reads the port from the first line of our stdout.
 	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
-		fmt.Fprintf(os.Stderr, "pulumi-language-python: %v\n", err)
+	select {
+	case err := <-handle.Done:
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "pulumi-language-python: %v\n", err)
+			os.Exit(1)
+		}
+	case <-h.engineGone:
+		h.stopPrograms()
 		os.Exit(1)
+	}
+}
+
+// watchEngine starts the engine health check once its address is known: the
+// upstream hosts do the same, so an interrupted `pulumi` leaves nothing running.
+func (h *host) watchEngine(address string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if address == "" || h.watching {
+		return
+	}
+	h.watching = true
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := rpcutil.Healthcheck(ctx, address, engineCheckInterval, cancel); err != nil {
+		fmt.Fprintf(os.Stderr, "pulumi-language-python: cannot watch the engine at %s: %v\n", address, err)
+		return
+	}
+	go func() {
+		<-ctx.Done()
+		close(h.engineGone)
+	}()
+}
+
+// stopPrograms interrupts every program still running and gives it a moment to
+// wind down, then returns so the host can exit.
+func (h *host) stopPrograms() {
+	h.mu.Lock()
+	running := make([]*exec.Cmd, 0, len(h.programs))
+	for cmd := range h.programs {
+		running = append(running, cmd)
+	}
+	h.mu.Unlock()
+	for _, cmd := range running {
+		_ = cmd.Process.Signal(syscall.SIGINT)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for _, cmd := range running {
+		for time.Now().Before(deadline) && cmd.ProcessState == nil && cmd.Process.Signal(syscall.Signal(0)) == nil {
+			time.Sleep(100 * time.Millisecond)
+		}
+		_ = cmd.Process.Kill()
 	}
 }
 
@@ -78,8 +134,9 @@ func (h *host) Handshake(
 	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
 ) (*pulumirpc.LanguageHandshakeResponse, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.engineAddress = req.GetEngineAddress()
+	h.mu.Unlock()
+	h.watchEngine(req.GetEngineAddress())
 	return &pulumirpc.LanguageHandshakeResponse{}, nil
 }
 
@@ -174,7 +231,15 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	// Let the program wind down on cancellation instead of being killed mid-write.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 
-	err = cmd.Run()
+	if err = cmd.Start(); err == nil {
+		h.mu.Lock()
+		h.programs[cmd] = struct{}{}
+		h.mu.Unlock()
+		err = cmd.Wait()
+		h.mu.Lock()
+		delete(h.programs, cmd)
+		h.mu.Unlock()
+	}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:

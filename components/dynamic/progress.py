@@ -75,7 +75,7 @@ def _send(message: str, *, severity: str, ephemeral: bool) -> None:
             pass
     try:
         prefix = "warning: " if severity == "WARNING" else ""
-        print(f"fly: {prefix}{message}", file=sys.stderr, flush=True)
+        print(f"{prefix}{message}", file=sys.stderr, flush=True)
     except Exception:  # noqa: S110 - nowhere left to report it
         pass
 
