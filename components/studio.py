@@ -86,8 +86,9 @@ class SongGenStudio(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         owner = ownership.current_owner()
-        # First, so that an edit that would lose stored songs is said (or refused) before anything changes.
-        StoredData(
+        # First, and everything waits for it: an edit that would lose stored songs is said (or refused)
+        # before anything changes.
+        guard = StoredData(
             "stored-data",
             stores={
                 f"{settings.app_name}/{place.volume_name}": (
@@ -99,8 +100,9 @@ class SongGenStudio(pulumi.ComponentResource):
             protect=settings.data_protected,
             opts=child,
         )
+        child = pulumi.ResourceOptions(parent=self, depends_on=[guard])
         app = App("app", name=settings.app_name, org_slug=settings.org, owner=owner, opts=child)
-        in_app = pulumi.ResourceOptions(parent=self, depends_on=[app])
+        in_app = pulumi.ResourceOptions(parent=self, depends_on=[guard, app])
         ips = [
             IpAssignment(f"ip-{kind}", app_name=app.name, type=kind, opts=in_app)
             for kind in ("v6", "shared_v4")
@@ -115,7 +117,9 @@ class SongGenStudio(pulumi.ComponentResource):
             )
             secrets_version = secrets.version
 
-        image = StudioImage("image", settings, depends_on=[app], opts=child)
+        image = StudioImage(
+            "image", settings, depends_on=[guard, app], opts=pulumi.ResourceOptions(parent=self)
+        )
 
         self.volumes = []
         self.machines = []
@@ -145,7 +149,7 @@ class SongGenStudio(pulumi.ComponentResource):
                 config=config,
                 owner=owner,
                 secrets_version=secrets_version,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[app, volume, *ips]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[guard, app, volume, *ips]),
             )
             self.volumes.append(volume)
             self.machines.append(machine)

@@ -51,13 +51,12 @@ async def list_faults(request: Request) -> list[dict[str, Any]]:
 
 @router.post("/faults")
 async def add_fault(request: Request) -> dict[str, Any]:
-    """Body: {method, path (regex over the URL path), status, times?, retry_after?, message?, after?}."""
+    """Body: {method, path (regex over the URL path), status, times?, seconds?, retry_after?, message?, after?}."""
     body = await read_object(request)
-    retry_after = body.get("retry_after")
-    if retry_after is not None and (
-        isinstance(retry_after, bool) or not isinstance(retry_after, int | float)
-    ):
-        raise bad_request("retry_after must be a number of seconds")
+    retry_after, seconds = body.get("retry_after"), body.get("seconds")
+    for name, value in (("retry_after", retry_after), ("seconds", seconds)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise bad_request(f"{name} must be a number of seconds")
     status = opt_int(body, "status")
     if status is None:
         raise bad_request("status is required")
@@ -70,6 +69,7 @@ async def add_fault(request: Request) -> dict[str, Any]:
             retry_after=None if retry_after is None else float(retry_after),
             message=opt_str(body, "message"),
             after=bool(opt_bool(body, "after")),
+            seconds=None if seconds is None else float(seconds),
         )
     except ValueError as exc:
         raise bad_request(str(exc)) from None

@@ -134,9 +134,11 @@ class FlyEmulator:
         *,
         message: str | None = None,
         after: bool = False,
+        seconds: float | None = None,
     ) -> None:
         """Answer `status` to the next `times` requests whose method matches (or "*") and whose URL path
-        fully matches the regex `path`. `after=True` lets the request take effect first."""
+        fully matches the regex `path`; with `seconds`, to every such request for that long instead.
+        `after=True` lets the request take effect first."""
         self.core.faults.add(
             method=method,
             path=path,
@@ -145,6 +147,7 @@ class FlyEmulator:
             retry_after=retry_after,
             message=message,
             after=after,
+            seconds=seconds,
         )
 
     def clear_faults(self) -> None:

@@ -20,19 +20,23 @@ PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components")
 
 
 def project_copy(dest: Path, *, stack_files: Mapping[str, str] | None = None) -> Path:
-    """Copy the program into `dest` with the tracked stack files, plus any given as text."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in PROGRAM_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, dest / name)
-    for stack_file in ROOT.glob("Pulumi.*.yaml"):
-        shutil.copy2(stack_file, dest / stack_file.name)
+    """Copy the program into `dest` with the tracked stack files, plus any given as text.
+
+    A second call for the same `dest` only adds the stack files it is given (several stacks of one project).
+    """
+    if not (dest / "Pulumi.yaml").exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in PROGRAM_FILES:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source, dest / name)
+        for stack_file in ROOT.glob("Pulumi.*.yaml"):
+            shutil.copy2(stack_file, dest / stack_file.name)
+        (dest / ".venv").symlink_to(ROOT / ".venv")
     for stack, text in (stack_files or {}).items():
         (dest / f"Pulumi.{stack}.yaml").write_text(text)
-    (dest / ".venv").symlink_to(ROOT / ".venv")
     return dest
 
 

@@ -81,15 +81,31 @@ build_langhost() {
     langhost_hash > "$1/.langhost-source"
 }
 
-install_pulumi() {
-    if complete "$dest"; then
-        # A host built from the project's sources is rebuilt when those sources change.
-        if [ -f "$dest/.langhost-source" ] && [ "$(cat "$dest/.langhost-source")" != "$(langhost_hash)" ]; then
-            log "rebuilding the project's language host (its sources changed)"
-            build_langhost "$dest"
-        fi
+# The project's own host is kept per source version, in a copy of the toolchain directory (hard links,
+# so the CLI finds the host beside itself): checkouts of different versions sharing one cache never
+# rebuild it back and forth under each other.
+toolchain_dir() {
+    if [ ! -f "$dest/.langhost-source" ]; then
+        printf '%s' "$dest"
         return 0
     fi
+    local dir=$cache/pulumi-v$version-host-$(langhost_hash)
+    if [ ! -x "$dir/pulumi-language-python" ]; then
+        log "building the project's language host ($(langhost_hash))"
+        local staging
+        staging=$(mktemp -d "$cache/.staging.XXXXXX") && chmod 755 "$staging"
+        local name
+        for name in pulumi pulumi-language-python-exec pulumi-resource-pulumi-python; do
+            ln "$dest/$name" "$staging/$name" 2>/dev/null || cp -p "$dest/$name" "$staging/$name"
+        done
+        build_langhost "$staging"
+        rm -rf "$dir" && mv "$staging" "$dir"
+    fi
+    printf '%s' "$dir"
+}
+
+install_pulumi() {
+    complete "$dest" && return 0
     mkdir -p "$cache"
     local staging
     staging=$(mktemp -d "$cache/.staging.XXXXXX")
@@ -112,4 +128,4 @@ install_actionlint() {
 
 install_pulumi
 install_actionlint
-printf '%s:%s\n' "$dest" "$tools"
+printf '%s:%s\n' "$(toolchain_dir)" "$tools"

@@ -10,6 +10,7 @@ Nothing happens outside that process: tests and the program import the same modu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -82,6 +83,8 @@ def watch_engine(
     while not stop.wait(interval_s):
         misses = 0 if alive(address) else misses + 1
         if misses >= MISSES_ALLOWED:
-            print("provider: the Pulumi engine is gone; exiting", file=sys.stderr, flush=True)
+            # stderr was a pipe to the engine that is gone: writing may fail, exiting must not.
+            with contextlib.suppress(OSError):
+                print("provider: the Pulumi engine is gone; exiting", file=sys.stderr, flush=True)
             exit_process(1)
             return

@@ -205,14 +205,11 @@ class VolumeProvider(FlyProvider):
 
     @staticmethod
     def _say_what_happens_to_the_data(olds: dict[str, Any], news: dict[str, Any]) -> None:
-        if (
-            olds.get("volume_id")
-            and not is_unknown(news.get("compute"))
-            and not same(olds.get("compute"), news.get("compute"))
-        ):
+        moved = not is_unknown(news.get("compute")) and not same(olds.get("compute"), news.get("compute"))
+        if olds.get("name") and moved:
             progress.info(
-                f"volume {olds.get('name')} ({olds.get('volume_id')}) moves to a new GPU placement: it is "
-                "replaced by a fork of itself, so its songs and model cache are kept"
+                f"volume {olds.get('name')} moves to a new GPU placement: it is replaced by a fork of itself, "
+                "so its songs and model cache are kept"
             )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> FlyDiffResult:
@@ -252,6 +249,8 @@ class VolumeProvider(FlyProvider):
                         return live
                 return None
 
+            forked_from: list[str] = []
+
             def create() -> VolumeResponse:
                 request = CreateVolumeRequest(
                     name=name, region=region, size_gb=int(props["size_gb"]), encrypted=encrypted
@@ -262,12 +261,11 @@ class VolumeProvider(FlyProvider):
                 source = self._fork_source(fly, app, props, listed(False))
                 if source is not None:
                     request["source_volume_id"] = source
+                    forked_from[:] = [source]
                 return create_volume(fly, app, request)
 
             volume, adopted = create_or_adopt(find, create)
-            origin = (
-                f" (a fork of {volume.get('source_volume_id')})" if volume.get("source_volume_id") else ""
-            )
+            origin = f" (a fork of {forked_from[0]})" if forked_from and not adopted else ""
             progress.info(
                 f"volume {name}: {'adopted' if adopted else 'created'} {volume.get('id')} in {region}{origin}"
             )

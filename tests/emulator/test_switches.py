@@ -34,6 +34,17 @@ def test_a_fault_fires_n_times_then_stops(client: httpx.Client, emu: FlyEmulator
     ]
 
 
+def test_a_timed_fault_answers_every_matching_request_until_it_expires(
+    client: httpx.Client, emu: FlyEmulator
+) -> None:
+    create_app(client)
+    emu.inject_fault(method="*", path=r"/v1/.*", status=429, retry_after=1, seconds=0.5)
+    assert [client.get(f"/apps/{APP}").status_code for _ in range(5)] == [429] * 5
+    time.sleep(0.6)
+    assert client.get(f"/apps/{APP}").status_code == 200
+    assert emu.state()["faults"] == []
+
+
 def test_faults_match_method_and_whole_path_only(client: httpx.Client, emu: FlyEmulator) -> None:
     create_app(client)
     emu.inject_fault(method="POST", path=MACHINES, status=500, times=1)

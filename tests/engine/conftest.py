@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
 
+from emulator import FlyEmulator
 from lifecycle.workspace import SCRATCH_PASSPHRASE, engine_env, open_stack, project_copy
 
 StackFactory = Callable[..., auto.Stack]
@@ -27,3 +29,25 @@ def make_stack(tmp_path: Path) -> Iterator[StackFactory]:
     yield make
     for stack in opened:
         stack.workspace.remove_stack(stack.name, force=True)
+
+
+@pytest.fixture
+def emulator() -> Iterator[FlyEmulator]:
+    with FlyEmulator(gpus_offered=True) as emu:
+        yield emu
+
+
+@pytest.fixture
+def fly_token() -> str:
+    return "fm2_" + secrets.token_urlsafe(24)
+
+
+@pytest.fixture
+def fly_env(emulator: FlyEmulator, fly_token: str) -> dict[str, str]:
+    return {"FLY_API_URL": emulator.base_url, "FLY_API_TOKEN": fly_token}
+
+
+@pytest.fixture
+def stack(make_stack: StackFactory, fly_env: dict[str, str]) -> auto.Stack:
+    """The sandbox stack (Pulumi.sandbox.yaml) against the emulator."""
+    return make_stack("sandbox", env=fly_env)

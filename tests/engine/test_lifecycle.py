@@ -6,59 +6,24 @@ import json
 import os
 import secrets
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from pulumi import automation as auto
 
 from emulator import FlyEmulator
-from tests.engine.conftest import StackFactory
+from tests.engine.fly_stack import (
+    APP,
+    PREBUILT,
+    configure,
+    destroy_leaves_nothing_billable,
+    machines,
+    volumes,
+    writes,
+)
 
 pytestmark = pytest.mark.engine
-
-APP = "songgen-studio-sandbox"
-PREBUILT = "registry.fly.io/songgen-studio-sandbox:prebuilt"
-
-
-@pytest.fixture
-def emulator() -> Iterator[FlyEmulator]:
-    with FlyEmulator(gpus_offered=True) as emu:
-        yield emu
-
-
-@pytest.fixture
-def fly_token() -> str:
-    return "fm2_" + secrets.token_urlsafe(24)
-
-
-@pytest.fixture
-def stack(make_stack: StackFactory, emulator: FlyEmulator, fly_token: str) -> auto.Stack:
-    return make_stack("sandbox", env={"FLY_API_URL": emulator.base_url, "FLY_API_TOKEN": fly_token})
-
-
-def configure(stack: auto.Stack, **values: str) -> None:
-    for key, value in values.items():
-        stack.set_config(f"songgen-studio:{key}", auto.ConfigValue(value))
-
-
-def machines(emu: FlyEmulator) -> list[dict[str, Any]]:
-    return [m for m in emu.state()["machines"].values() if m["state"] != "destroyed"]
-
-
-def volumes(emu: FlyEmulator) -> list[dict[str, Any]]:
-    return list(emu.state()["volumes"].values())
-
-
-def writes(emu: FlyEmulator) -> list[str]:
-    return [f"{r.method} {r.path}" for r in emu.requests() if r.method != "GET"]
-
-
-def destroy_leaves_nothing_billable(stack: auto.Stack, emu: FlyEmulator) -> None:
-    stack.destroy(color="never")
-    assert emu.billable() == []
 
 
 def test_up_creates_exactly_the_expected_resources(stack: auto.Stack, emulator: FlyEmulator) -> None:

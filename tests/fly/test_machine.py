@@ -309,7 +309,13 @@ def test_preview_against_fly_warns_about_gpu_machines_before_anything_is_created
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     gpu = {"cpu_kind": "performance", "cpus": 8, "memory_mb": 32768, "gpu_kind": "a10", "gpus": 1}
-    props = {"app_name": APP, "owner": OWNER, "name": NAME, "region": "ord", "config": machine_config(guest=gpu)}
+    props = {
+        "app_name": APP,
+        "owner": OWNER,
+        "name": NAME,
+        "region": "ord",
+        "config": machine_config(guest=gpu),
+    }
     assert MachineProvider().check({}, props).failures == []
     warning = capfd.readouterr().err
     assert f"machine {NAME}" in warning

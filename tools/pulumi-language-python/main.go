@@ -98,8 +98,8 @@ func (h *host) watchEngine(address string) {
 	}()
 }
 
-// stopPrograms interrupts every program still running and gives it a moment to
-// wind down, then returns so the host can exit.
+// stopPrograms ends every program still running, giving each a moment before it
+// is killed, then returns so the host can exit.
 func (h *host) stopPrograms() {
 	h.mu.Lock()
 	running := make([]*exec.Cmd, 0, len(h.programs))
@@ -108,7 +108,7 @@ func (h *host) stopPrograms() {
 	}
 	h.mu.Unlock()
 	for _, cmd := range running {
-		_ = cmd.Process.Signal(syscall.SIGINT)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for _, cmd := range running {
@@ -228,8 +228,10 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys),
 		"PYTHONUNBUFFERED=1",
 	)
-	// Let the program wind down on cancellation instead of being killed mid-write.
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
+	// On cancellation (the engine gave up on the run, e.g. after a failed resource) end the program
+	// quietly: SIGINT would print a KeyboardInterrupt traceback under the real error.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
 
 	if err = cmd.Start(); err == nil {
 		h.mu.Lock()
