@@ -171,6 +171,25 @@ async def delete_repo(request: Request) -> dict[str, Any]:
         return {}
 
 
+@repo_route(router, "PUT", "/settings")
+async def update_settings(owner: str, name: str, request: Request) -> dict[str, Any]:
+    """`update_repo_settings`: visibility; `gated: false` is accepted (Spaces are never gated here)."""
+    core = get_core(request)
+    body = await read_object(request)
+    unknown = set(body) - {"visibility", "private", "gated"}
+    if unknown:
+        raise not_modelled(f"repo settings {', '.join(sorted(unknown))}")
+    if body.get("gated") not in (None, False):
+        raise not_modelled("gated repos")
+    with core.lock:
+        caller = auth.identify(core, request)
+        repo = visible_repo(core, caller, repo_type_of(request), f"{owner}/{name}")
+        auth.check_write(caller, repo.owner, repo.private, f"{repo.type} {repo.id}")
+        if "visibility" in body or "private" in body:
+            repo.private = _visibility(body)
+        return {}
+
+
 # --- info -----------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""`GET /api/{type}s/{id}/tree/{revision}[/{path}]`: a repo's files and folders, paginated like the Hub.
+"""`GET /api/{type}s/{id}/tree/{revision}[/{path}]`: a repo's files and folders, paginated like the Hub, and
+`POST .../paths-info/{revision}`: the entries for a list of paths (missing ones left out, as the Hub does).
 
 Pages hold `tree_page_size` entries (1000 on the Hub) and point to the next one with a GitHub-style
 `Link: <url>; rel="next"` header, whose cursor is opaque. `expand=true` (last commit and security scan per
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -51,6 +53,28 @@ def _tree(request: Request, repo_id: str, revision: str, folder: str) -> JSONRes
         next_url = request.url.include_query_params(cursor=_encode_cursor(start + page_size))
         headers["Link"] = f'<{next_url}>; rel="next"'
     return JSONResponse(page, headers=headers)
+
+
+@repo_route(router, "POST", "/paths-info/{revision}")
+async def paths_info(owner: str, name: str, revision: str, request: Request) -> list[dict[str, Any]]:
+    # HfApi sends a form (`paths=a&paths=b&expand=False`), not JSON.
+    form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
+    if query_flag((form.get("expand") or [""])[0], "expand"):
+        raise not_modelled("paths-info with expand=true")
+    core = get_core(request)
+    with core.lock:
+        repo = visible_repo(core, auth.identify(core, request), repo_type_of(request), f"{owner}/{name}")
+        commit = resolve(repo, revision)
+        out = []
+        for path in form.get("paths", []):
+            path = path.strip("/")
+            if path in commit.files:
+                out.append(_file_entry(commit, path))
+            elif any(p.startswith(path + "/") for p in commit.files):
+                out.append(
+                    {"type": "directory", "oid": ids.tree_oid(commit.oid, path), "size": 0, "path": path}
+                )
+        return out
 
 
 def list_entries(commit: Commit, folder: str, *, recursive: bool) -> list[dict[str, Any]]:

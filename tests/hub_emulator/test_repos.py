@@ -135,3 +135,27 @@ def test_another_users_namespace_cannot_be_written(hub: HubEmulator, people: Peo
         api.create_repo("bob/takeover", repo_type="space", space_sdk="docker")
     assert caught.value.response.status_code == 403
     assert "namespace bob" in str(caught.value)
+
+
+def test_visibility_changes_in_place_and_hides_the_space_from_others(
+    hub: HubEmulator, people: People, api: HfApi
+) -> None:
+    create_space(api)
+    bob = HfApi(endpoint=hub.url, token=people.bob)
+    assert bob.space_info(SPACE).private is False
+    api.update_repo_settings(SPACE, repo_type="space", private=True)
+    assert api.space_info(SPACE).private is True
+    with pytest.raises(RepositoryNotFoundError):
+        bob.space_info(SPACE)
+    with pytest.raises(BadRequestError, match="gated"):
+        api.update_repo_settings(SPACE, repo_type="space", gated="auto")
+
+
+def test_paths_info_and_file_exists_describe_what_a_commit_holds(hub: HubEmulator, api: HfApi) -> None:
+    hub.add_repo("lglg666/SongGeneration-base", {"ckpt/model.pt": b"\0" * 64, "config.yaml": "a: 1\n"})
+    repo = "lglg666/SongGeneration-base"
+    entries = api.get_paths_info(repo, ["config.yaml", "ckpt", "missing.txt", "ckpt/model.pt"])
+    kinds = {e.path: type(e).__name__ for e in entries}
+    assert kinds == {"config.yaml": "RepoFile", "ckpt": "RepoFolder", "ckpt/model.pt": "RepoFile"}
+    assert api.file_exists(repo, "ckpt/model.pt")
+    assert not api.file_exists(repo, "ckpt/other.pt")
