@@ -60,6 +60,14 @@ def _seed(core: Core, args: argparse.Namespace) -> list[str]:
     return tokens
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Create (or truncate) the file readable by its owner only, before anything is written to it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
 class _StopRequestedError(Exception):
     """Raised by our signal handler: uvicorn shuts down gracefully, then re-raises the signal it caught,
     which lands here instead of killing the process, so the exit is clean (status 0)."""
@@ -89,8 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     if args.token_file is not None:
-        args.token_file.write_text("".join(f"{t}\n" for t in tokens))
-        os.chmod(args.token_file, 0o600)
+        _write_private(args.token_file, "".join(f"{t}\n" for t in tokens))
     root = f"http://{args.host}:{args.port}"
     print(
         "Hugging Face Hub stand-in -- an emulation for tests, not the Hub; nothing here is deployed or billed."

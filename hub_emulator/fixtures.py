@@ -78,6 +78,10 @@ def add_repo(
     owner, name = _split_id(repo_id, "repo")
     blobs = {check_path(path): Blob.of(content) for path, content in files.items()}
     forced = set(lfs) if lfs is not None else None
+    if forced is not None and not forced <= set(blobs):
+        raise bad_request(
+            f"lfs names files that are not in the repo: {', '.join(sorted(forced - set(blobs)))}"
+        )
     with core.lock:
         if (repo_type, repo_id) in core.store.repos:
             raise HubError(409, f"{repo_type} {repo_id} already exists")

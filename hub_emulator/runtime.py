@@ -28,7 +28,8 @@ def on_commit(core: Core, repo: Repo) -> None:
     space = space_of(repo)
     unrunnable = _unrunnable(repo)
     if unrunnable is not None:
-        lifecycle.settle(space, *unrunnable)
+        stage, reason = unrunnable
+        lifecycle.settle(space, stage, reason if stage == "CONFIG_ERROR" else None)
         return
     if space.stage == "PAUSED":
         return  # built when the owner restarts it
