@@ -33,7 +33,7 @@ def _stages(api: HfApi, until: str, timeout: float = 5.0) -> list[str]:
 
 
 def test_a_commit_builds_then_starts_the_space(hub: HubEmulator, api: HfApi, tmp_path: Path) -> None:
-    hub.configure(build_seconds=0.2, start_seconds=0.2)
+    hub.configure(build_seconds=0.3, start_seconds=0.3)  # long enough for every stage to be seen
     create_space(api, space_hardware="l40sx1")
     sha = push_context(api, tmp_path / "ctx")
     assert _stages(api, "RUNNING") == ["BUILDING", "APP_STARTING", "RUNNING"]
@@ -102,8 +102,9 @@ def test_a_planned_start_failure_ends_in_runtime_error_with_its_run_log(
     wait_stage(api, "RUNTIME_ERROR")
     assert "CUDA out of memory\n" in list(api.fetch_space_logs(SPACE))
     hub.clear_failures(SPACE)
-    api.restart_space(SPACE)
-    assert _stages(api, "RUNNING") == ["APP_STARTING", "RUNNING"]
+    hub.configure(start_seconds=0.3)
+    assert api.restart_space(SPACE).stage == "APP_STARTING"
+    wait_stage(api, "RUNNING")
     assert hub.state()["spaces"][SPACE]["runtime"]["builds"] == 1  # a restart reuses the image
 
 
@@ -111,7 +112,7 @@ def test_a_commit_to_a_running_space_keeps_the_old_app_serving_while_it_builds(
     hub: HubEmulator, api: HfApi, tmp_path: Path
 ) -> None:
     old = deploy(api, tmp_path / "ctx")
-    hub.configure(build_seconds=0.3, start_seconds=0.2)
+    hub.configure(build_seconds=0.4, start_seconds=0.4)
     new = push_context(api, tmp_path / "ctx", extra="v2\n")
     assert api.get_space_runtime(SPACE).stage == "RUNNING_BUILDING"
     served = httpx.get(
@@ -126,9 +127,9 @@ def test_a_commit_to_a_running_space_keeps_the_old_app_serving_while_it_builds(
 def test_an_idle_space_falls_asleep_after_its_sleep_time_and_bills_nothing(
     hub: HubEmulator, api: HfApi, tmp_path: Path
 ) -> None:
-    hub.configure(sleep_time_scale=0.001)  # a 300 s sleep time lasts 0.3 s
     deploy(api, tmp_path / "ctx", space_hardware="a10g-small", space_sleep_time=300)
     assert hub.billable() == ["space alice/studio (a10g-small, RUNNING, $1.00/h)"]
+    hub.configure(sleep_time_scale=0.001)  # now 300 s of sleep time last 0.3 s
     runtime = wait_stage(api, "STOPPED")
     assert runtime.sleep_time == 300
     assert runtime.hardware is None
@@ -202,10 +203,10 @@ def test_the_app_output_a_test_writes_shows_in_the_run_log(
 def test_a_live_build_log_streams_lines_as_they_are_printed(
     hub: HubEmulator, api: HfApi, tmp_path: Path
 ) -> None:
-    hub.configure(build_seconds=0.5)
+    hub.configure(build_seconds=1.0)
     create_space(api)
     push_context(api, tmp_path / "ctx")
     started = time.monotonic()
     lines = list(api.fetch_space_logs(SPACE, build=True, follow=True))
-    assert lines[-1] == "--> Pushing image\n"
-    assert time.monotonic() - started >= 0.3  # it waited for lines printed later in the build
+    assert lines[-1] == "--> Pushing image\n"  # printed 0.8 s into the build
+    assert time.monotonic() - started >= 0.4  # it waited for lines printed later in the build

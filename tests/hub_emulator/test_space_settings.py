@@ -124,6 +124,7 @@ def test_volumes_with_a_missing_source_or_a_clashing_path_are_refused(hub: HubEm
 def test_a_volume_change_restarts_a_running_space(hub: HubEmulator, api: HfApi, tmp_path: Path) -> None:
     hub.add_repo(WEIGHTS, {"config.yaml": "a: 1\n"})
     deploy(api, tmp_path / "ctx")
+    hub.configure(start_seconds=0.5)  # time to look at the Space while it restarts
     api.set_space_volumes(SPACE, [Volume(type="model", source=WEIGHTS, mount_path="/weights")])
     assert api.get_space_runtime(SPACE).stage == "APP_STARTING"
     wait_stage(api, "RUNNING")

@@ -63,9 +63,9 @@ def test_a_space_that_is_not_running_answers_503(hub: HubEmulator, people: Peopl
 def test_visits_keep_a_space_awake_past_its_sleep_time(
     hub: HubEmulator, people: People, api: HfApi, tmp_path: Path
 ) -> None:
-    hub.configure(sleep_time_scale=0.001)  # 400 s of sleep time last 0.4 s
-    deploy(api, tmp_path / "ctx", space_hardware="a10g-large", space_sleep_time=400)
-    for _ in range(6):  # 0.6 s in all, never 0.4 s without a visit
+    hub.configure(sleep_time_scale=0.001)  # 500 s of sleep time last 0.5 s
+    deploy(api, tmp_path / "ctx", space_hardware="a10g-large", space_sleep_time=500)
+    for _ in range(10):  # 1 s in all, never 0.5 s without a visit
         time.sleep(0.1)
         assert _visit(hub, people.alice).status_code == 200
     assert api.get_space_runtime(SPACE).stage == "RUNNING"
@@ -76,6 +76,7 @@ def test_a_visit_wakes_a_sleeping_space(hub: HubEmulator, people: People, api: H
     hub.configure(sleep_time_scale=0.001)
     deploy(api, tmp_path / "ctx", space_hardware="l40sx1", space_sleep_time=300)
     wait_stage(api, "STOPPED")
+    hub.configure(start_seconds=0.5)  # time to look at the Space while it starts
     waking = _visit(hub, people.alice)
     assert waking.status_code == 503
     assert waking.json()["error"] == "This Space is waking up"
