@@ -1,0 +1,279 @@
+"""HubEmulator: the Hub stand-in as a real HTTP server on 127.0.0.1, run in a background thread.
+
+    with HubEmulator(build_seconds=0.05, start_seconds=0.05) as hub:
+        hub.add_user("alice")
+        api = HfApi(endpoint=hub.url, token=hub.new_token("alice"))
+
+The Python methods act on the same core as the HTTP control surface (/__hub), so a test can mix both.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import uvicorn
+
+from hub_emulator import fixtures, ids, introspect
+from hub_emulator.asgi import build_app
+from hub_emulator.blobs import Content
+from hub_emulator.control import PREFIX as CONTROL_PREFIX
+from hub_emulator.core import Core
+from hub_emulator.errors import HubError
+from hub_emulator.reqlog import RequestRecord
+from hub_emulator.state import Settings
+from hub_emulator.visits import PREFIX as SPACES_PREFIX
+
+STARTUP_TIMEOUT_S = 10.0
+SHUTDOWN_TIMEOUT_S = 10.0
+T = TypeVar("T")
+
+
+class HubEmulatorError(RuntimeError):
+    """A control call the stand-in refused (bad setting, unknown Space, duplicate repo, ...)."""
+
+
+def _control(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except HubError as exc:
+        raise HubEmulatorError(f"{exc.status}: {exc.message}") from None
+
+
+class HubEmulator:
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        bandwidth: float | None = None,
+        build_seconds: float = 0.2,
+        start_seconds: float = 0.1,
+        sleep_time_scale: float = 1.0,
+        log_idle_seconds: float = 1.0,
+        regular_file_limit: int = 10_000_000,
+        tree_page_size: int = 1000,
+        cdn_host: str = "localhost",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.core = Core(Settings())
+        _control(
+            lambda: introspect.apply_settings(
+                self.core,
+                {
+                    "latency": latency,
+                    "bandwidth": bandwidth,
+                    "build_seconds": build_seconds,
+                    "start_seconds": start_seconds,
+                    "sleep_time_scale": sleep_time_scale,
+                    "log_idle_seconds": log_idle_seconds,
+                    "regular_file_limit": regular_file_limit,
+                    "tree_page_size": tree_page_size,
+                    "cdn_host": cdn_host,
+                },
+            )
+        )
+        self.app = build_app(self.core)
+        self._host = host
+        self._requested_port = port
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # --- lifecycle ------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The endpoint: `HfApi(endpoint=hub.url)` or `HF_ENDPOINT` (the Hub's is https://huggingface.co)."""
+        if not self.port:
+            raise HubEmulatorError("the stand-in is not running; call start() or use it as a context manager")
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def control_url(self) -> str:
+        return self.url + CONTROL_PREFIX
+
+    def space_host(self, space_id: str) -> str:
+        """What `space_info(space_id).host` answers: where visits to the Space go."""
+        owner, _, name = space_id.partition("/")
+        return f"{self.url}{SPACES_PREFIX}/{ids.subdomain(owner, name)}"
+
+    def start(self) -> HubEmulator:
+        if self._thread is not None:
+            return self
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((self._host, self._requested_port))
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan="off", date_header=False
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"hub-emulator-{self.port}", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise HubEmulatorError("the stand-in's HTTP server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=SHUTDOWN_TIMEOUT_S)
+        if self._socket is not None:
+            self._socket.close()
+        self._server, self._thread, self._socket = None, None, None
+        self.port = 0
+
+    def __enter__(self) -> HubEmulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- users and tokens -------------------------------------------------------------------------------
+
+    def add_user(self, name: str, *, orgs: Iterable[str] = (), fullname: str | None = None) -> None:
+        """A user (and the organisations it belongs to); adding an existing user adds organisations."""
+        _control(lambda: fixtures.add_user(self.core, name, orgs=orgs, fullname=fullname))
+
+    def add_token(self, token: str, user: str, role: str = "write", *, label: str | None = None) -> None:
+        _control(lambda: fixtures.add_token(self.core, token, user, role, label))
+
+    def new_token(self, user: str, role: str = "write", *, label: str | None = None) -> str:
+        """A fresh random token for `user` with role `read` or `write`."""
+        return _control(lambda: fixtures.new_token(self.core, user, role, label))
+
+    # --- fixtures: repos and buckets ------------------------------------------------------------------
+
+    def add_repo(
+        self,
+        repo_id: str,
+        files: Mapping[str, Content],
+        *,
+        repo_type: str = "model",
+        private: bool = False,
+        lfs: Iterable[str] | None = None,
+    ) -> str:
+        """Seed a model or dataset repo with `files` (bytes, str, Path or `synthetic(size)`); returns its sha."""
+        return _control(
+            lambda: fixtures.add_repo(
+                self.core, repo_id, files, repo_type=repo_type, private=private, lfs=lfs
+            )
+        )
+
+    def add_bucket(self, bucket_id: str, *, private: bool = False) -> None:
+        _control(lambda: fixtures.add_bucket(self.core, bucket_id, private=private))
+
+    def put_bucket_file(self, bucket_id: str, path: str, content: Content) -> None:
+        """Write a file into a bucket, as a Space with the bucket mounted would (a finished song, say)."""
+        _control(lambda: fixtures.put_bucket_file(self.core, bucket_id, path, content))
+
+    def bucket_files(self, bucket_id: str) -> dict[str, int]:
+        """Path -> size of every file in the bucket."""
+        return _control(lambda: fixtures.bucket_files(self.core, bucket_id))
+
+    def read_bucket_file(self, bucket_id: str, path: str) -> bytes:
+        return _control(lambda: fixtures.read_bucket_file(self.core, bucket_id, path))
+
+    # --- fixtures: Space behaviour --------------------------------------------------------------------
+
+    def fail_builds(self, space_id: str, log_lines: Iterable[str], *, times: int | None = None) -> None:
+        """The next `times` builds of the Space (every build when None) end in BUILD_ERROR with these lines."""
+        _control(lambda: fixtures.plan_failures(self.core, "build", space_id, log_lines, times))
+
+    def fail_starts(self, space_id: str, log_lines: Iterable[str], *, times: int | None = None) -> None:
+        """The next `times` app starts end in RUNTIME_ERROR, printing these lines to the run log."""
+        _control(lambda: fixtures.plan_failures(self.core, "start", space_id, log_lines, times))
+
+    def clear_failures(self, space_id: str) -> None:
+        _control(lambda: fixtures.clear_failures(self.core, space_id))
+
+    def append_run_log(self, space_id: str, lines: Iterable[str]) -> None:
+        _control(lambda: fixtures.append_run_log(self.core, space_id, lines))
+
+    def secret_matches(self, space_id: str, key: str, value: str) -> bool:
+        return _control(lambda: fixtures.secret_matches(self.core, space_id, key, value))
+
+    # --- switches ---------------------------------------------------------------------------------------
+
+    def inject_fault(
+        self,
+        method: str = "*",
+        path: str = r"/api/.*",
+        status: int = 503,
+        times: int = 1,
+        retry_after: float | None = None,
+        *,
+        message: str | None = None,
+        after: bool = False,
+        cut_after: int | None = None,
+    ) -> None:
+        """For the next `times` requests whose method matches (or "*") and whose URL path fully matches the regex
+        `path`: answer `status`; with `after=True` let the request take effect first; with `cut_after=N` send
+        the first N body bytes and drop the connection."""
+        try:
+            self.core.faults.add(
+                method=method,
+                path=path,
+                status=status,
+                times=times,
+                retry_after=retry_after,
+                message=message,
+                after=after,
+                cut_after=cut_after,
+            )
+        except ValueError as exc:
+            raise HubEmulatorError(str(exc)) from None
+
+    def clear_faults(self) -> None:
+        self.core.faults.clear()
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        """Change any constructor setting but host/port (latency, bandwidth, build_seconds, ...)."""
+        return _control(lambda: introspect.apply_settings(self.core, settings))
+
+    def set_latency(self, seconds: float) -> None:
+        self.configure(latency=seconds)
+
+    def set_bandwidth(self, bytes_per_second: float | None) -> None:
+        self.configure(bandwidth=bytes_per_second)
+
+    def settings(self) -> dict[str, Any]:
+        return self.core.settings.snapshot()
+
+    # --- views --------------------------------------------------------------------------------------------
+
+    def requests(self) -> list[RequestRecord]:
+        return self.core.log.all()
+
+    def clear_requests(self) -> None:
+        self.core.log.clear()
+
+    def state(self) -> dict[str, Any]:
+        return introspect.state_snapshot(self.core)
+
+    def billable(self) -> list[str]:
+        return introspect.billable(self.core)
+
+    def leftovers(self) -> list[str]:
+        return introspect.leftovers(self.core)
+
+    def reset(self) -> None:
+        """Forget users, tokens, repos, buckets, planned failures, faults and logged requests; keep settings."""
+        self.core.reset()
