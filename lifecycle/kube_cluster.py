@@ -110,6 +110,9 @@ class LocalCluster:
         self.stop()
 
     def start(self) -> LocalCluster:
+        """Starts the cluster and waits until it is usable. A LocalCluster starts once."""
+        if self._dir is not None:
+            raise RuntimeError("this LocalCluster was started before; make a new one")
         binaries = find_binaries(self._search_path)
         started = time.monotonic()
         self._dir = Path(tempfile.mkdtemp(prefix="songgen-kube-"))
@@ -414,26 +417,31 @@ def _terminate_on_sigterm() -> Iterator[None]:
 
 
 def main() -> int:
+    cluster = LocalCluster()
     with _terminate_on_sigterm():
-        print("starting a local Kubernetes control plane on 127.0.0.1 ...", flush=True)
         try:
-            cluster = LocalCluster().start()
+            print("starting a local Kubernetes control plane on 127.0.0.1 ...", flush=True)
+            cluster.start()
+            taint = f"{GPU_TAINT['key']}={GPU_TAINT['value']}:{GPU_TAINT['effect']}"
+            print(f"ready in {cluster.startup_seconds:.1f} s: {cluster.api.server}")
+            print(f"node {GPU_NODE}: 1 x {GPU_RESOURCE}, taint {taint}")
+            print(f"export KUBECONFIG={cluster.kubeconfig_path}")
+            print("Ctrl-C stops it and removes everything.", flush=True)
+            while all(p.running for p in cluster.processes.values()):
+                time.sleep(1)
+            for process in cluster.processes.values():
+                if not process.running:
+                    print(
+                        f"{process.name} exited ({process.exit_code}):\n{process.log_tail()}", file=sys.stderr
+                    )
+            return 1
         except ClusterStartError as exc:
             print(exc, file=sys.stderr)
             return 1
-        with cluster:
-            print(f"ready in {cluster.startup_seconds:.1f} s: {cluster.api.server}", flush=True)
-            print(
-                f"node {GPU_NODE}: 1 x {GPU_RESOURCE}, taint {GPU_TAINT['key']}={GPU_TAINT['value']}:NoSchedule"
-            )
-            print(f"export KUBECONFIG={cluster.kubeconfig_path}")
-            print("Ctrl-C stops it and removes everything.", flush=True)
-            with contextlib.suppress(KeyboardInterrupt):
-                while all(p.running for p in cluster.processes.values()):
-                    time.sleep(1)
-                print("a component exited; stopping", file=sys.stderr)
-                return 1
-    return 0
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            cluster.stop()
 
 
 if __name__ == "__main__":
