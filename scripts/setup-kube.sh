@@ -7,8 +7,8 @@
 #   * a local control plane for the tests: etcd, kube-apiserver, kube-controller-manager, kube-scheduler
 #     and kwok (fake nodes), plus kwok's stage configs in `<kwok dir>/stages/`. Only tests need these.
 #
-# The plugin comes, in order, from: the engine's plugin directory; Pulumi's official download; a build of
-# this script's own earlier; a build from the Go module sources. Everything else is built from the Go
+# The plugin comes, in order, from: the engine's plugin directory; Pulumi's official download; this
+# script's cached earlier build; a new build from the Go module sources. Everything else is built from the Go
 # module proxy (tools/kube/ pins the versions). A finished install is moved into place in one step, so an
 # interrupted run leaves no half cache. SONGGEN_KUBE_SKIP_CONTROL_PLANE=1 skips the test-only binaries.
 set -euo pipefail
@@ -55,6 +55,8 @@ required_version() { awk -v m="$2" '$1 == m { print $2; exit } $1 == "require" &
 # Hash of a wrapper module's files, so editing them rebuilds what they build.
 source_hash() { cat "$@" | sha256sum | cut -c1-16; }
 
+require_go() { command -v go >/dev/null || { log "Go is needed to build what is not cached yet"; exit 1; }; }
+
 # Runs `build <staging dir>` unless `dest` already holds a build with the same source stamp, then moves
 # the staging dir into place. `stamp` goes into dest/.source.
 install_built() {
@@ -83,7 +85,7 @@ sys.exit(not any(p["kind"] == "resource" and p["name"] == "kubernetes" and p["ve
 
 build_provider() {
     local out=$1 provider sdk_required sdk src
-    command -v go >/dev/null || { log "Go is needed to build the provider plugin"; return 1; }
+    require_go
     log "building pulumi-resource-kubernetes $sdk_version from the Go module sources (about 8 min of CPU, once per version)"
     provider=$(module_field "$provider_module@$provider_snapshot" Dir)
     # provider/go.mod replaces the SDK with ../sdk: lay both out side by side as in the repository.
@@ -93,7 +95,7 @@ build_provider() {
     mkdir "$src"
     cp -r "$provider" "$src/provider" && cp -r "$sdk" "$src/sdk" && chmod -R u+w "$src"
     # The module zip lacks the embedded schema files; the generator stamps the version into them.
-    (cd "$src/provider/cmd/pulumi-resource-kubernetes" && VERSION=$sdk_version go run ./generate.go &&
+    (cd "$src/provider/cmd/pulumi-resource-kubernetes" && VERSION=$sdk_version go run -p "$(go_jobs)" ./generate.go &&
         go build -p "$(go_jobs)" -trimpath \
             -ldflags "-s -w -X $provider_module/pkg/version.Version=$sdk_version" \
             -o "$out/pulumi-resource-kubernetes" .)
@@ -124,11 +126,13 @@ kube_dir=$wrappers/kubernetes
 kube_version=$(required_version "$kube_dir" k8s.io/kubernetes)
 
 build_etcd() {
+    require_go
     log "building etcd $etcd_version"
     (cd "$etcd_dir" && go build -p "$(go_jobs)" -trimpath -ldflags "-s -w" -o "$1/etcd" .)
 }
 
 build_kubernetes() {
+    require_go
     log "building kube-apiserver, kube-controller-manager and kube-scheduler $kube_version (about 9 min of CPU)"
     local minor=${kube_version#v1.}
     minor=${minor%%.*}
@@ -146,6 +150,7 @@ build_kubernetes() {
 }
 
 build_kwok() {
+    require_go
     log "building kwok $kwok_version"
     GOBIN=$1 go install -p "$(go_jobs)" -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$kwok_version"
     # kwok starts no fake node or pod without stage configs; they ship in its own module.
@@ -160,7 +165,6 @@ build_kwok() {
 }
 
 install_control_plane() {
-    command -v go >/dev/null || { log "Go is needed to build the test control plane"; return 1; }
     etcd_dest=$cache/etcd-$etcd_version
     kube_dest=$cache/kubernetes-$kube_version
     kwok_dest=$cache/kwok-$kwok_version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from contextlib import closing
 from pathlib import Path
@@ -31,6 +32,13 @@ def test_the_cluster_is_ready_with_one_tainted_gpu_node(kube_cluster: LocalClust
     assert {"cpu", "memory", "pods"} <= node["status"]["allocatable"].keys()
     assert GPU_NODE_LABELS.items() <= node["metadata"]["labels"].items()
     assert node["spec"]["taints"] == [GPU_TAINT]
+
+
+def test_the_api_server_reports_a_release_version(kube_cluster: LocalCluster) -> None:
+    # Clients such as the Pulumi provider pick behaviour by it; an unstamped build says v0.0.0-master.
+    version = kube_cluster.api.get("/version")
+    assert version is not None
+    assert re.fullmatch(r"v1\.\d+\.\d+", version["gitVersion"]), version["gitVersion"]
 
 
 def test_the_kubeconfig_authenticates_by_token_over_verified_tls(kube_cluster: LocalCluster) -> None:
