@@ -53,8 +53,8 @@ _KWOK_STAGES = ("node/fast", "node/heartbeat-with-lease", "pod/fast")
 _NODE_LEASE_SECONDS = 40
 
 
-class ClusterStartError(RuntimeError):
-    pass
+class ClusterError(RuntimeError):
+    """The cluster did not start, a component exited, or a wait ran out of time."""
 
 
 def find_binaries(search_path: str | None = None) -> dict[str, Path]:
@@ -62,7 +62,7 @@ def find_binaries(search_path: str | None = None) -> dict[str, Path]:
     found = {name: shutil.which(name, path=search_path) for name in BINARIES}
     missing = [name for name, where in found.items() if where is None]
     if missing:
-        raise ClusterStartError(
+        raise ClusterError(
             f"not on PATH: {', '.join(missing)}. `make setup` builds them (scripts/setup-kube.sh) and "
             "records their directories in .venv/.tools-path"
         )
@@ -91,9 +91,10 @@ def _node_is_schedulable(node: JsonObject | None) -> bool:
 class LocalCluster:
     """A throwaway cluster: `start()` (or `with`) brings it up with one GPU node, `stop()` removes it all."""
 
-    def __init__(self, *, search_path: str | None = None, startup_timeout: float = 120.0) -> None:
+    def __init__(self, *, search_path: str | None = None, wait_timeout: float = 120.0) -> None:
+        """`search_path` is where to find the binaries (default PATH); `wait_timeout` bounds every wait."""
         self._search_path = search_path
-        self._startup_timeout = startup_timeout
+        self._wait_timeout = wait_timeout
         self._processes: dict[str, ManagedProcess] = {}
         self._dir: Path | None = None
         self._api: KubeApi | None = None
@@ -122,7 +123,7 @@ class LocalCluster:
         except Exception as exc:
             report = self._failure_report(exc)
             self.stop()
-            raise ClusterStartError(report) from exc
+            raise ClusterError(report) from exc
         except BaseException:  # Ctrl-C or SystemExit while starting: leave nothing behind either
             self.stop()
             raise
@@ -362,17 +363,17 @@ class LocalCluster:
 
     def _wait(self, what: str, condition: Callable[[], bool]) -> None:
         """Polls `condition` until it holds, failing fast when a component exits or time runs out."""
-        deadline = time.monotonic() + self._startup_timeout
+        deadline = time.monotonic() + self._wait_timeout
         while True:
             for process in self._processes.values():
                 if not process.running:
-                    raise ClusterStartError(
+                    raise ClusterError(
                         f"{process.name} exited with code {process.exit_code} while waiting for {what}"
                     )
             if condition():
                 return
             if time.monotonic() > deadline:
-                raise ClusterStartError(f"timed out after {self._startup_timeout:.0f} s waiting for {what}")
+                raise ClusterError(f"timed out after {self._wait_timeout:.0f} s waiting for {what}")
             time.sleep(0.2)
 
     def _failure_report(self, exc: Exception) -> str:
@@ -396,9 +397,7 @@ def _kwok_stages(kwok_binary: Path) -> str:
     stages = kwok_binary.resolve().parent / "stages"
     files = sorted(path for group in _KWOK_STAGES for path in (stages / group).glob("*.yaml"))
     if not files:
-        raise ClusterStartError(
-            f"no kwok stage configs in {stages}: run `make setup` (scripts/setup-kube.sh)"
-        )
+        raise ClusterError(f"no kwok stage configs in {stages}: run `make setup` (scripts/setup-kube.sh)")
     return "\n---\n".join(path.read_text() for path in files)
 
 
@@ -435,7 +434,7 @@ def main() -> int:
                         f"{process.name} exited ({process.exit_code}):\n{process.log_tail()}", file=sys.stderr
                     )
             return 1
-        except ClusterStartError as exc:
+        except ClusterError as exc:
             print(exc, file=sys.stderr)
             return 1
         except KeyboardInterrupt:

@@ -17,7 +17,7 @@ from lifecycle.kube_cluster import (
     GPU_NODE_LABELS,
     GPU_RESOURCE,
     GPU_TAINT,
-    ClusterStartError,
+    ClusterError,
     LocalCluster,
     find_binaries,
 )
@@ -115,8 +115,8 @@ def test_a_component_that_fails_to_start_is_named_with_its_log(tmp_path: Path) -
     (tmp_path / "etcd").unlink()
     (tmp_path / "etcd").write_text("#!/bin/sh\necho 'etcd: cannot open the data dir' >&2\nexit 3\n")
     (tmp_path / "etcd").chmod(0o755)
-    cluster = LocalCluster(search_path=str(tmp_path), startup_timeout=20)
-    with pytest.raises(ClusterStartError) as caught:
+    cluster = LocalCluster(search_path=str(tmp_path), wait_timeout=20)
+    with pytest.raises(ClusterError) as caught:
         cluster.start()
     message = str(caught.value)
     assert "etcd exited with code 3" in message
