@@ -19,7 +19,8 @@ export PULUMI_PYTHON_CMD := $(abspath $(PY))
 
 .PHONY: help setup env test lint typecheck sandbox bench clean
 help:
-	@echo "make setup     install uv, the virtualenv and the Pulumi toolchain (idempotent)"
+	@echo "make setup     install uv, the virtualenv, the Pulumi toolchain, the Kubernetes provider plugin and"
+	@echo "               the local control plane the tests run against (idempotent; the first run builds for minutes)"
 	@echo "make test      setup, then lint, type-check and run every test"
 	@echo "make sandbox   the whole lifecycle offline against the bundled Fly API emulator"
 	@echo "make bench     lifecycle benchmarks against the emulator"
@@ -32,6 +33,7 @@ $(UV):
 setup: $(UV)
 	$(UV) sync --frozen --quiet
 	bash scripts/setup-tools.sh > $(TOOLS_PATH_FILE)
+	kube=$$($(with_tools) bash scripts/setup-kube.sh) && echo "$$(cat $(TOOLS_PATH_FILE))$${kube:+:$$kube}" > $(TOOLS_PATH_FILE)
 	@mkdir -p state  # the default local state backend (Pulumi.yaml: file://./state)
 
 with_tools = PATH="$$(cat $(TOOLS_PATH_FILE)):$(abspath $(VENV))/bin:$$PATH"
