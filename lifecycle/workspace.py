@@ -22,39 +22,44 @@ PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components")
 STACK_FILE = re.compile(r"Pulumi\.[^.]+\.yaml")
 
 
-def committed_stack_files(root: Path = ROOT) -> dict[str, str]:
+def committed_stack_files(root: Path | None = None) -> dict[str, str]:
     """The stack files committed at HEAD that the work tree has lost, by file name.
 
     `pulumi stack rm sandbox` without `--preserve-config` deletes the tracked Pulumi.sandbox.yaml;
     the committed text stands in for it so the sandbox and the tests keep working. Empty outside git.
     """
+    checkout = root or ROOT
 
     def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+        return subprocess.run(
+            ["git", "-C", str(checkout), *args], capture_output=True, text=True, check=False
+        )
 
     if shutil.which("git") is None:
         return {}
     committed = git("ls-tree", "--name-only", "HEAD").stdout.split()
     stack_files = [name for name in committed if STACK_FILE.fullmatch(name)]
-    return {name: git("show", f"HEAD:{name}").stdout for name in stack_files if not (root / name).exists()}
+    return {
+        name: git("show", f"HEAD:{name}").stdout for name in stack_files if not (checkout / name).exists()
+    }
 
 
-def project_copy(dest: Path, *, stack_files: Mapping[str, str] | None = None, root: Path = ROOT) -> Path:
+def project_copy(dest: Path, *, stack_files: Mapping[str, str] | None = None) -> Path:
     """Copy the program into `dest` with the tracked stack files, plus any given as text."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in PROGRAM_FILES:
-        source = root / name
+        source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, dest / name)
-    for name, text in committed_stack_files(root).items():
+    for name, text in committed_stack_files().items():
         (dest / name).write_text(text)
-    for stack_file in root.glob("Pulumi.*.yaml"):
+    for stack_file in ROOT.glob("Pulumi.*.yaml"):
         shutil.copy2(stack_file, dest / stack_file.name)
     for stack, text in (stack_files or {}).items():
         (dest / f"Pulumi.{stack}.yaml").write_text(text)
-    (dest / ".venv").symlink_to(root / ".venv")
+    (dest / ".venv").symlink_to(ROOT / ".venv")
     return dest
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lifecycle import workspace
 from lifecycle.workspace import committed_stack_files, project_copy
 
 COMMITTED_SANDBOX = "config:\n  songgen-studio:imageBuilder: prebuilt\nencryptionsalt: v1:committed\n"
@@ -31,22 +32,24 @@ def checkout(tmp_path: Path) -> Path:
 
 
 def test_a_stack_file_removed_by_stack_rm_is_restored_from_the_last_commit_in_the_copy(
-    checkout: Path, tmp_path: Path
+    checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(workspace, "ROOT", checkout)
     (checkout / "Pulumi.sandbox.yaml").unlink()  # what `pulumi stack rm sandbox` does
     assert committed_stack_files(checkout) == {"Pulumi.sandbox.yaml": COMMITTED_SANDBOX}
-    copy = project_copy(tmp_path / "copy", root=checkout)
+    copy = project_copy(tmp_path / "copy")
     assert (copy / "Pulumi.sandbox.yaml").read_text() == COMMITTED_SANDBOX
     assert not (checkout / "Pulumi.sandbox.yaml").exists()  # the work tree itself is left alone
 
 
 def test_a_stack_file_present_in_the_work_tree_wins_over_the_committed_one(
-    checkout: Path, tmp_path: Path
+    checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(workspace, "ROOT", checkout)
     edited = COMMITTED_SANDBOX + "# edited\n"
     (checkout / "Pulumi.sandbox.yaml").write_text(edited)
     assert committed_stack_files(checkout) == {}
-    copy = project_copy(tmp_path / "copy", root=checkout)
+    copy = project_copy(tmp_path / "copy")
     assert (copy / "Pulumi.sandbox.yaml").read_text() == edited
     assert (copy / "Pulumi.dev.yaml").exists()
 
