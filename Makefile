@@ -12,12 +12,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS_PATH_FILE := $(VENV)/.tools-path
 
-# The engine must never try to fetch plugins or check for updates from here.
+# make's own targets (tests, sandbox, benchmarks) never fetch plugins or check for updates.
+# `make env` does not pass this on: a real deploy may need the engine to download a plugin.
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_PYTHON_CMD := $(abspath $(PY))
 
-.PHONY: help setup env test lint typecheck sandbox bench clean
+.PHONY: help setup env test lint typecheck sandbox bench wait clean
 help:
 	@echo "make setup     install uv, the virtualenv, the Pulumi toolchain, the Kubernetes provider plugin and"
 	@echo "               the local control plane the tests run against (idempotent; the first run builds for minutes)"
@@ -25,6 +26,7 @@ help:
 	@echo "make sandbox   the whole lifecycle offline against the bundled Fly API emulator"
 	@echo "make bench     lifecycle benchmarks against the emulator"
 	@echo "make env       print exports that put the toolchain on PATH: source <(make -s env)"
+	@echo "make wait      after up: wait until the Studio answers, e.g. make wait STACK=dev"
 
 $(UV):
 	python3 -m venv $(UV_HOME)
@@ -40,7 +42,6 @@ with_tools = PATH="$$(cat $(TOOLS_PATH_FILE)):$(abspath $(VENV))/bin:$$PATH"
 
 env: setup
 	@echo 'export PATH="'"$$(cat $(TOOLS_PATH_FILE)):$(abspath $(VENV))/bin"':$$PATH"'
-	@echo 'export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true'
 
 lint: setup
 	$(with_tools) ruff check .
@@ -57,6 +58,9 @@ sandbox: setup
 
 bench: setup
 	$(with_tools) python -m bench.lifecycle
+
+wait: setup
+	$(with_tools) python -m lifecycle.wait_ready --stack $(or $(STACK),$(error name the stack: make wait STACK=dev))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

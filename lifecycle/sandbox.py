@@ -19,7 +19,13 @@ from typing import Any
 from pulumi import automation as auto
 
 from emulator import FlyEmulator
-from lifecycle.workspace import SCRATCH_PASSPHRASE, engine_env, open_stack, project_copy
+from lifecycle.workspace import (
+    SCRATCH_PASSPHRASE,
+    committed_stack_files,
+    engine_env,
+    open_stack,
+    project_copy,
+)
 
 STACK = "sandbox"
 # The emulator accepts any token; this one only has to be non-empty.
@@ -75,6 +81,10 @@ def run(scratch: Path, timings: list[tuple[str, float]]) -> list[str]:
             f"started an EMULATION of the Fly Machines API at {emu.base_url} (GPUs offered, as Fly did before"
         )
         say("2026-08-01). Nothing here talks to Fly.io; nothing is billed.")
+        stack_file = f"Pulumi.{STACK}.yaml"
+        if stack_file in committed_stack_files():
+            say(f"{stack_file} is missing here (`pulumi stack rm {STACK}` deletes it unless given")
+            say(f"--preserve-config): using the committed one. Restore it: git checkout -- {stack_file}")
         project = project_copy(scratch / "project")
         env = engine_env(
             scratch / "state",

@@ -6,7 +6,9 @@ the tracked stack files, and the copy shares the project's virtualenv.
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -17,6 +19,29 @@ ROOT = Path(__file__).resolve().parent.parent
 # nothing secret that is real, so a published passphrase is fine there; real stacks choose their own.
 SCRATCH_PASSPHRASE = "sandbox"  # noqa: S105 (deliberately public, see above)
 PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components")
+STACK_FILE = re.compile(r"Pulumi\.[^.]+\.yaml")
+
+
+def committed_stack_files(root: Path | None = None) -> dict[str, str]:
+    """The stack files committed at HEAD that the work tree has lost, by file name.
+
+    `pulumi stack rm sandbox` without `--preserve-config` deletes the tracked Pulumi.sandbox.yaml;
+    the committed text stands in for it so the sandbox and the tests keep working. Empty outside git.
+    """
+    checkout = root or ROOT
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-C", str(checkout), *args], capture_output=True, text=True, check=False
+        )
+
+    if shutil.which("git") is None:
+        return {}
+    committed = git("ls-tree", "--name-only", "HEAD").stdout.split()
+    stack_files = [name for name in committed if STACK_FILE.fullmatch(name)]
+    return {
+        name: git("show", f"HEAD:{name}").stdout for name in stack_files if not (checkout / name).exists()
+    }
 
 
 def project_copy(dest: Path, *, stack_files: Mapping[str, str] | None = None) -> Path:
@@ -32,6 +57,8 @@ def project_copy(dest: Path, *, stack_files: Mapping[str, str] | None = None) ->
                 shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
             else:
                 shutil.copy2(source, dest / name)
+        for name, text in committed_stack_files().items():
+            (dest / name).write_text(text)
         for stack_file in ROOT.glob("Pulumi.*.yaml"):
             shutil.copy2(stack_file, dest / stack_file.name)
         (dest / ".venv").symlink_to(ROOT / ".venv")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Puts the Pulumi CLI, its Python language host (with the two helper scripts
-# dynamic providers need) and actionlint into a per-version cache outside the
-# work tree, then prints the directory to put on PATH.
+# Puts the Pulumi CLI and its Python language host (with the two helper scripts
+# dynamic providers need) into a per-version cache outside the work tree, then
+# prints the directory to put on PATH. Go is needed only when the official
+# release download is unreachable and Pulumi is built from source.
 #
 # The Pulumi version is the one pyproject.toml pins for the Python SDK. Sources,
 # in order: a cache hit; a `pulumi` already on PATH at that version; the official
@@ -12,11 +13,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 version=$(sed -n 's/^ *"pulumi==\([0-9.]*\)",$/\1/p' "$here/pyproject.toml")
 [ -n "$version" ] || { echo "setup: no pulumi==X.Y.Z pin found in pyproject.toml" >&2; exit 1; }
-actionlint_version=v1.7.12
 
 cache=${SONGGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/songgen-studio-fly}
 dest=$cache/pulumi-v$version
-tools=$cache/tools
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -119,13 +118,5 @@ install_pulumi() {
     log "Pulumi $("$dest/pulumi" version) ready in $dest"
 }
 
-install_actionlint() {
-    [ -x "$tools/actionlint" ] && [ "$("$tools/actionlint" -version | head -1)" = "$actionlint_version" ] && return 0
-    log "installing actionlint $actionlint_version"
-    mkdir -p "$tools"
-    GOBIN=$tools go install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
-}
-
 install_pulumi
-install_actionlint
-printf '%s:%s\n' "$(toolchain_dir)" "$tools"
+printf '%s\n' "$(toolchain_dir)"
