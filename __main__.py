@@ -1,9 +1,11 @@
-"""SongGeneration Studio on Fly.io: read the stack's settings, declare the Studio, export the outcome."""
+"""SongGeneration Studio, wherever the stack's platform runs it: read the settings, declare the Studio, export
+the outcome."""
 
 import pulumi
 
-from components.settings import SettingsError, from_stack_config
-from components.studio import SongGenStudio, gpu_end_of_life_notice
+from components.platforms import from_stack_config, platform_of
+from components.settings import SettingsError
+from components.studio import SongGenStudio
 
 try:
     loaded = from_stack_config()
@@ -12,17 +14,18 @@ except SettingsError as err:
     raise pulumi.RunError(str(err)) from None
 
 settings = loaded.settings
-for warning in [*loaded.warnings, gpu_end_of_life_notice(settings)]:
-    pulumi.log.warn(warning)
+for notice in [*loaded.warnings, *platform_of(settings).notices(settings)]:
+    pulumi.log.warn(notice)
 
 studio = SongGenStudio("studio", settings)
+deployment = studio.deployment
 
-pulumi.export("url", studio.url)
-pulumi.export("app", studio.app_name)
-pulumi.export("image", studio.image_ref)
-pulumi.export(
-    "machines",
-    pulumi.Output.all(*[{"id": m.machine_id, "region": m.region} for m in studio.machines]),
-)
-pulumi.export("volumes", pulumi.Output.all(*[v.volume_id for v in studio.volumes]))
-pulumi.export("cost_usd", studio.cost.as_output())
+pulumi.export("platform", settings.platform.value)
+pulumi.export("url", deployment.url)
+pulumi.export("image", deployment.image)
+pulumi.export("runs", deployment.runs)
+pulumi.export("stores", deployment.stores)
+pulumi.export("cost_usd", deployment.cost.as_output())
+pulumi.export("look", dict(deployment.look))
+for key, value in deployment.extras.items():
+    pulumi.export(key, value)

@@ -31,10 +31,10 @@ from components.dynamic import ownership, progress
 from components.dynamic.errors import ProviderError
 
 from .api import FlyClient, segment
+from .catalog import APP_NAME
 from .errors import Category
 from .provider import FlyDiffResult, FlyProvider, diff_inputs, gone, is_unknown, plain
 
-APP_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 INPUTS = ("name", "org_slug", "owner")
 # The owner is a creation-time marker, never a reason to replace the app.
 REPLACE_ON = ("name", "org_slug")

@@ -6,6 +6,7 @@ Sources: Fly's Machines API documentation, its GPU documentation as it stood bef
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -13,6 +14,8 @@ from enum import StrEnum
 GPU_END_OF_LIFE = date(2026, 8, 1)
 API_URL = "https://api.machines.dev/v1"
 MAX_VOLUME_GB = 500
+# App names are one global namespace of DNS labels (the app answers at <name>.fly.dev).
+APP_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Memory a CPU may carry, by CPU kind (MB per CPU, low and high).
 MEMORY_PER_CPU_MB = {"performance": (2048, 8192), "shared": (256, 2048)}
 

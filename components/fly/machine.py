@@ -28,10 +28,9 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, 
 
 from components.dynamic import progress
 
-from . import credentials
 from .api import FlyClient, segment
 from .app import OWNER_METADATA
-from .errors import SUGGESTIONS, Category, FlyApiError
+from .errors import Category, FlyApiError
 from .provider import (
     FlyDiffResult,
     FlyProvider,
@@ -168,9 +167,6 @@ class MachineProvider(FlyProvider):
             failures.append(
                 CheckFailure("wait_timeout_s", "wait_timeout_s must be a positive number of seconds")
             )
-        if has_gpu(config) and credentials.is_fly(credentials.base_url()):
-            # Say it in the preview, before anything is created.
-            progress.warn(f"machine {inputs['name']}: {SUGGESTIONS[Category.GPU]}")
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> FlyDiffResult:

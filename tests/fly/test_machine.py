@@ -305,23 +305,6 @@ def test_a_whole_lifecycle_completes_under_fly_rate_limits(emu: FlyEmulator, app
     assert machines(emu) == {}
 
 
-def test_preview_against_fly_warns_about_gpu_machines_before_anything_is_created(
-    capfd: pytest.CaptureFixture[str],
-) -> None:
-    gpu = {"cpu_kind": "performance", "cpus": 8, "memory_mb": 32768, "gpu_kind": "a10", "gpus": 1}
-    props = {
-        "app_name": APP,
-        "owner": OWNER,
-        "name": NAME,
-        "region": "ord",
-        "config": machine_config(guest=gpu),
-    }
-    assert MachineProvider().check({}, props).failures == []
-    warning = capfd.readouterr().err
-    assert f"machine {NAME}" in warning
-    assert GPU_END_OF_LIFE.isoformat() in warning
-
-
 def test_growing_a_mounted_volume_says_the_machine_needs_a_restart(
     emu: FlyEmulator, app: str, capfd: pytest.CaptureFixture[str]
 ) -> None:

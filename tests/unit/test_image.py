@@ -8,20 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from components.image import (
-    DOCKER_DIR,
-    build_args,
-    content_tag,
-    fly_remote_command,
-    reference_from_flyctl_output,
-)
-from components.settings import StackSettings, load_settings
+from components.fly.image import fly_remote_command, reference_from_flyctl_output
+from components.fly.settings import FlySettings
+from components.image import DOCKER_DIR, build_args, content_tag
+from tests.fly_settings import fly_settings
 
 DIGEST = "sha256:" + "ab" * 32
 
 
-def settings(**raw: str) -> StackSettings:
-    return load_settings("dev", raw).settings
+def settings(**raw: str) -> FlySettings:
+    return fly_settings("dev", raw)
 
 
 @pytest.fixture

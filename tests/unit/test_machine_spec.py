@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.machine_spec import DATA_PATH, STUDIO_PORT, machine_config
-from components.settings import load_settings
+from components.fly.machine_spec import machine_config
+from components.runtime import DATA_PATH, STUDIO_PORT
+from tests.fly_settings import fly_settings
 
 
 def config_for(**raw: str) -> dict[str, Any]:
-    settings = load_settings("dev", raw).settings
+    settings = fly_settings("dev", raw)
     return machine_config(settings, image="registry.fly.io/app@sha256:" + "0" * 64, volume_id="vol_123")
 
 

@@ -10,16 +10,11 @@ import yaml
 
 from components.catalog import ModelId, cache_size_needed_gb
 from components.fly.catalog import GpuKind
-from components.settings import (
-    DEFAULT_SONGGEN_COMMIT,
-    DEFAULT_STUDIO_COMMIT,
-    PROJECT,
-    Autostop,
-    ImageBuilder,
-    LoadedSettings,
-    SettingsError,
-    load_settings,
-)
+from components.fly.platform import PLATFORM as FLY
+from components.fly.settings import Autostop, ImageBuilder
+from components.platforms import load_settings, misplaced_keys
+from components.settings import DEFAULT_SONGGEN_COMMIT, DEFAULT_STUDIO_COMMIT, PROJECT, SettingsError
+from tests.fly_settings import fly_settings
 
 
 def issues_for(stack: str, raw: dict[str, Any], secret_keys: tuple[str, ...] = ()) -> dict[str, str]:
@@ -44,9 +39,9 @@ def stack_file(root: Path, stack: str) -> tuple[dict[str, Any], set[str]]:
 
 
 def test_defaults_describe_one_a10_machine_in_ord() -> None:
-    s = load_settings("dev", {}).settings
+    s = fly_settings("dev", {})
     assert s.app_name == "songgen-studio-dev"
-    assert s.machine_regions == {"ord": 1}
+    assert s.machines_per_region == {"ord": 1}
     assert (s.gpu_kind, s.gpus, s.cpu_kind.value, s.cpus, s.memory_mb) == (
         GpuKind.A10,
         1,
@@ -61,18 +56,18 @@ def test_defaults_describe_one_a10_machine_in_ord() -> None:
 
 
 def test_values_arrive_as_strings_and_are_converted() -> None:
-    s = load_settings(
+    s = fly_settings(
         "dev", {"cpus": "4", "memoryMb": "32768", "autostart": "false", "machines": '{"ord": 2}'}
     )
-    assert (s.settings.cpus, s.settings.memory_mb, s.settings.autostart) == (4, 32768, False)
-    assert s.settings.machine_count == 2
+    assert (s.cpus, s.memory_mb, s.autostart) == (4, 32768, False)
+    assert s.machine_count == 2
 
 
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
         ("appName", "Studio_1", "lowercase letters, digits and hyphens"),
-        ("appName", "a", "3-63"),
+        ("appName", "studio-", "starting and ending with a letter or digit"),
         ("org", "My Org", "organisation slug"),
         ("primaryRegion", "mars", "not a Fly region"),
         ("machines", '{"ord": 0}', "greater than or equal to 1"),
@@ -119,10 +114,7 @@ def test_every_problem_is_reported_at_once_one_line_per_key() -> None:
 def test_a_region_without_that_gpu_kind_is_refused() -> None:
     issues = issues_for("dev", {"machines": '{"iad": 1}'})
     assert issues["machines"] == "'iad' never had a10 GPUs; a10 was offered in ord"
-    assert (
-        load_settings("dev", {"gpuKind": "a100-sxm4-80gb", "primaryRegion": "ams"}).settings.primary_region
-        == "ams"
-    )
+    assert fly_settings("dev", {"gpuKind": "a100-sxm4-80gb", "primaryRegion": "ams"}).primary_region == "ams"
     assert "primaryRegion" in issues_for("dev", {"gpuKind": "a100-sxm4-80gb"})
 
 
@@ -148,8 +140,8 @@ def test_volume_must_hold_the_runtime_bundle_and_chosen_models() -> None:
         "50 GB cannot hold the runtime bundle (15.1 GB) and base (11.3 GB), large (20.5 GB) with headroom; "
         f"set at least {needed}"
     )
-    ok = load_settings("dev", {"models": '["base", "large"]', "gpuKind": "l40s", "volumeSizeGb": str(needed)})
-    assert ok.settings.volume_size_gb == needed
+    ok = fly_settings("dev", {"models": '["base", "large"]', "gpuKind": "l40s", "volumeSizeGb": str(needed)})
+    assert ok.volume_size_gb == needed
 
 
 def test_suspend_is_refused_and_proxy_autostop_warns() -> None:
@@ -170,7 +162,7 @@ def test_prebuilt_needs_an_image_and_an_image_needs_prebuilt() -> None:
     issues = issues_for("dev", {"image": "registry.fly.io/app:v1"})
     assert issues["imageBuilder"] == "is 'local' but image is set; use 'prebuilt' with image"
     digest = "registry.fly.io/app@sha256:" + "a" * 64
-    assert load_settings("dev", {"imageBuilder": "prebuilt", "image": digest}).settings.image == digest
+    assert fly_settings("dev", {"imageBuilder": "prebuilt", "image": digest}).image == digest
 
 
 def test_prod_must_pin_both_upstream_commits_in_its_own_file() -> None:
@@ -183,7 +175,10 @@ def test_prod_must_pin_both_upstream_commits_in_its_own_file() -> None:
 
 def test_hf_token_must_be_a_secret() -> None:
     issues = issues_for("dev", {"hfToken": "hf_plain"})
-    assert issues["hfToken"] == "is stored in plain text; set it with `pulumi config set --secret hfToken`"
+    assert (
+        issues["hfToken"]
+        == "is stored in plain text; set it with `pulumi config set --secret hfToken <value>`"
+    )
     loaded = load_settings("dev", {"hfToken": "hf_value"}, secret_keys=("hfToken",))
     assert loaded.settings.hf_token is not None
     assert "hf_value" not in repr(loaded.settings)
@@ -198,17 +193,52 @@ def test_a_later_problem_is_not_hidden_by_an_earlier_one_and_not_invented_either
 @pytest.mark.parametrize("stack", ["dev", "prod", "sandbox"])
 def test_the_stack_files_load_and_validate(project_root: Path, stack: str) -> None:
     raw, secret = stack_file(project_root, stack)
-    loaded: LoadedSettings = load_settings(stack, raw, secret_keys=secret)
-    assert loaded.settings.stack == stack
-    assert loaded.settings.app_name == f"songgen-studio-{stack}"
+    settings = fly_settings(stack, raw, secret)
+    assert settings.stack == stack
+    assert settings.app_name == f"songgen-studio-{stack}"
 
 
 def test_prod_caches_the_large_model_and_sandbox_uses_the_emulator(project_root: Path) -> None:
     raw, secret = stack_file(project_root, "prod")
-    prod = load_settings("prod", raw, secret_keys=secret).settings
+    prod = fly_settings("prod", raw, secret)
     assert ModelId.LARGE in prod.models
     assert prod.volume_size_gb >= cache_size_needed_gb(prod.models)
     raw, secret = stack_file(project_root, "sandbox")
-    sandbox = load_settings("sandbox", raw, secret_keys=secret).settings
+    sandbox = fly_settings("sandbox", raw, secret)
     assert sandbox.emulated
     assert sandbox.image_builder is ImageBuilder.PREBUILT
+
+
+def test_a_fly_stack_against_fly_itself_is_told_once_that_gpus_ended_and_where_they_exist() -> None:
+    (notice,) = FLY.notices(fly_settings("dev"))
+    assert "stopped offering GPU Machines on 2026-08-01" in notice
+    assert "set songgen-studio:platform to spaces or kubernetes" in notice
+    (emulated,) = FLY.notices(fly_settings("dev", {"flyApiUrl": "http://127.0.0.1:4280/v1"}))
+    assert "emulated Fly API at http://127.0.0.1:4280/v1" in emulated
+
+
+def test_a_key_under_a_misspelt_project_namespace_is_reported() -> None:
+    (issue,) = misplaced_keys(["songgen_studio:appName", "songgen-studio:models", "aws:region"])
+    assert str(issue) == (
+        "songgen-studio:appName: is set under songgen_studio:, which Pulumi does not pass on; "
+        "use songgen-studio:appName"
+    )
+
+
+def test_the_fly_token_setting_is_secret_only() -> None:
+    issues = issues_for("dev", {"flyApiToken": "fm2_plain"})
+    assert issues == {
+        "flyApiToken": "is stored in plain text; set it with `pulumi config set --secret flyApiToken <value>`"
+    }
+    loaded = fly_settings("dev", {"flyApiToken": "fm2_x"}, ("flyApiToken",))
+    assert loaded.fly_api_token is not None
+
+
+def test_an_image_without_a_tag_or_digest_is_refused() -> None:
+    issues = issues_for("dev", {"imageBuilder": "prebuilt", "image": "registry.fly.io/app"})
+    assert "with a tag or a digest" in issues["image"]
+
+
+def test_an_unknown_platform_is_refused_with_the_ones_there_are() -> None:
+    issues = issues_for("dev", {"platform": "heroku"})
+    assert issues == {"platform": "'heroku' is not a platform; use one of 'fly'"}

@@ -15,9 +15,9 @@ import pytest
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
+from components.fly.pricing import estimate
 from components.image import EXPECTED_IMAGE_GB
-from components.pricing import estimate
-from components.settings import load_settings
+from tests.fly_settings import fly_settings
 from tests.unit.test_settings import stack_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,15 +96,16 @@ def run_program(
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def body() -> pulumi.Output[Any]:
         program = runpy.run_path(str(ROOT / "__main__.py"))
-        studio = program["studio"]
+        deployment = program["deployment"]
         resolved = {
-            "url": studio.url,
-            "app": studio.app_name,
-            "image": studio.image_ref,
-            "machines": [{"id": m.machine_id, "region": m.region} for m in studio.machines],
-            "volumes": [v.volume_id for v in studio.volumes],
+            "url": deployment.url,
+            "image": deployment.image,
+            "runs": deployment.runs,
+            "stores": deployment.stores,
+            **deployment.extras,
         }
-        outputs["cost"] = studio.cost
+        outputs["cost"] = deployment.cost
+        outputs["look"] = deployment.look
         return pulumi.Output.from_input(resolved).apply(outputs.update)
 
     body()
@@ -123,7 +124,7 @@ def test_each_stack_declares_app_ips_volume_and_machine_under_the_component(
     assert sorted(ip["type"] for ip in program.of_kind("IpAssignment")) == ["shared_v4", "v6"]
     (volume,) = program.of_kind("Volume")
     (machine,) = program.of_kind("Machine")
-    settings = load_settings(stack, raw, secret_keys=secret).settings
+    settings = fly_settings(stack, raw, secret)
     assert volume["size_gb"] == settings.volume_size_gb
     assert volume["compute"]["gpu_kind"] == settings.gpu_kind.value
     assert machine["region"] == volume["region"] == "ord"
@@ -204,10 +205,13 @@ def test_outputs_and_cost_match_the_settings(monkeypatch: pytest.MonkeyPatch) ->
     assert program.outputs["app"] == "songgen-studio-dev"
     assert program.outputs["machines"] == [{"id": "m_studio-ord-1", "region": "ord"}]
     assert program.outputs["volumes"] == ["vol_cache-ord-1"]
-    settings = load_settings("dev", {}).settings
-    assert program.outputs["cost"] == estimate(
-        settings, image_size_gb=EXPECTED_IMAGE_GB, busy_hours_per_month=40
-    )
+    settings = fly_settings("dev")
+    assert program.outputs["cost"] == estimate(settings, image_size_gb=EXPECTED_IMAGE_GB)
+    assert program.outputs["runs"] == [
+        {"id": "m_studio-ord-1", "kind": "fly machine", "where": "ord", "name": "studio-ord-1"}
+    ]
+    assert program.outputs["stores"][0]["id"] == "vol_cache-ord-1"
+    assert program.outputs["look"]["logs"] == "fly logs -a songgen-studio-dev"
     assert program.outputs["cost"].per_running_hour == pytest.approx(1.4284)
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.settings import StackSettings
+from components.runtime import DATA_PATH, HEALTH_PATH, STUDIO_PORT, studio_env
 
-STUDIO_PORT = 7860
-DATA_PATH = "/data"
-HEALTH_PATH = "/api/health"
+from .settings import FlySettings
+
 # The web process answers /api/health within a minute of boot, but a cold boot first fills the cache
 # volume (about 26 GB for the runtime bundle and the base model), so checks wait that long before
 # they count against the machine.
@@ -24,17 +23,19 @@ STOP_TIMEOUT = "30s"
 CONCURRENCY = {"type": "requests", "soft_limit": 10, "hard_limit": 25}
 
 
-def machine_env(settings: StackSettings) -> dict[str, str]:
-    """What the entrypoint reads: where the cache lives, which models to fill, when to stop itself."""
-    return {
-        "PORT": str(STUDIO_PORT),
-        "SONGGEN_DATA_DIR": DATA_PATH,
-        "SONGGEN_MODELS": ",".join(model.value for model in settings.models),
-        "SONGGEN_IDLE_STOP_MINUTES": str(settings.idle_stop_minutes),
-    }
+def machine_env(settings: FlySettings) -> dict[str, str]:
+    """What the entrypoint reads: where the cache lives, which models to fill, when to stop itself.
+
+    On Fly the entrypoint's default idle policy (exit 0, so the machine stops) is the one wanted, so the
+    platform key is left out: machines made before it existed keep an identical config."""
+    env = studio_env(
+        settings.platform, models=list(settings.models), idle_stop_minutes=settings.idle_stop_minutes
+    )
+    env.pop("SONGGEN_PLATFORM")
+    return env
 
 
-def guest(settings: StackSettings) -> dict[str, Any]:
+def guest(settings: FlySettings) -> dict[str, Any]:
     return {
         "cpu_kind": settings.cpu_kind.value,
         "cpus": settings.cpus,
@@ -44,7 +45,7 @@ def guest(settings: StackSettings) -> dict[str, Any]:
     }
 
 
-def volume_compute_hint(settings: StackSettings) -> dict[str, Any]:
+def volume_compute_hint(settings: FlySettings) -> dict[str, Any]:
     """Fly places a GPU machine's volume on a host with that GPU only when told at creation.
 
     Only the host class goes into the hint: a change of CPUs or memory later must not replace the
@@ -53,7 +54,7 @@ def volume_compute_hint(settings: StackSettings) -> dict[str, Any]:
     return {"cpu_kind": settings.cpu_kind.value, "gpu_kind": settings.gpu_kind.value}
 
 
-def machine_config(settings: StackSettings, *, image: str, volume_id: str) -> dict[str, Any]:
+def machine_config(settings: FlySettings, *, image: str, volume_id: str) -> dict[str, Any]:
     return {
         "image": image,
         "env": machine_env(settings),

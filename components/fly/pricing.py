@@ -1,4 +1,4 @@
-"""What a stack costs on Fly.io: a dated price table and the estimate derived from the settings.
+"""What a Fly stack costs: a dated price table and the estimate derived from the settings.
 
 Machines are billed per second while started; volumes per provisioned GB while they exist, whether
 the machine runs or not; a stopped machine's root filesystem per GB. The figures below are Fly's
@@ -9,11 +9,13 @@ the reference for comparing with a GPU provider that exists.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 
-from components.fly.catalog import GpuKind
-from components.settings import CpuKind, StackSettings
+from components.cost import CostEstimate
+
+from .catalog import GpuKind
+from .settings import CpuKind, FlySettings
 
 PRICES_AS_OF = date(2026, 7, 31)
 PRICES_SOURCE = (
@@ -47,34 +49,7 @@ FLY_PRICES = PriceTable(
 )
 
 
-@dataclass(frozen=True)
-class CostEstimate:
-    """US dollars. `per_idle_month` is what the stack costs with every machine stopped."""
-
-    per_running_hour: float
-    per_idle_month: float
-    busy_hours_per_month: int
-    per_month_at_busy_hours: float
-    machine_hour: float
-    gpu_hour: float
-    volumes_month: float
-    stopped_rootfs_month: float
-    prices_as_of: str
-    source: str
-
-    def as_output(self) -> dict[str, object]:
-        return {
-            key: round(value, 4) if isinstance(value, float) else value for key, value in asdict(self).items()
-        }
-
-
-def estimate(
-    settings: StackSettings,
-    *,
-    image_size_gb: float,
-    busy_hours_per_month: int,
-    prices: PriceTable = FLY_PRICES,
-) -> CostEstimate:
+def estimate(settings: FlySettings, *, image_size_gb: float, prices: PriceTable = FLY_PRICES) -> CostEstimate:
     """The running, idle and typical monthly cost of the machines, GPUs and volumes the settings declare."""
     machines = settings.machine_count
     included_mb = prices.included_ram_mb_per_cpu[settings.cpu_kind] * settings.cpus
@@ -87,18 +62,16 @@ def estimate(
 
     volumes_month = machines * settings.volume_size_gb * prices.volume_gb_month
     stopped_rootfs_month = machines * image_size_gb * prices.stopped_rootfs_gb_month
-    per_idle_month = volumes_month + stopped_rootfs_month
-    # Busy hours replace idle rootfs hours; the difference is below a cent, so it is not subtracted.
-    per_month = per_idle_month + busy_hours_per_month * per_running_hour
     return CostEstimate(
         per_running_hour=per_running_hour,
-        per_idle_month=per_idle_month,
-        busy_hours_per_month=busy_hours_per_month,
-        per_month_at_busy_hours=per_month,
-        machine_hour=machine_hour,
-        gpu_hour=gpu_hour,
-        volumes_month=volumes_month,
-        stopped_rootfs_month=stopped_rootfs_month,
+        per_idle_month=volumes_month + stopped_rootfs_month,
+        busy_hours_per_month=settings.busy_hours_per_month,
         prices_as_of=PRICES_AS_OF.isoformat(),
         source=PRICES_SOURCE,
+        breakdown={
+            "machine_hour": machine_hour,
+            "gpu_hour": gpu_hour,
+            "volumes_month": volumes_month,
+            "stopped_rootfs_month": stopped_rootfs_month,
+        },
     )
