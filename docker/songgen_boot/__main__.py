@@ -28,7 +28,13 @@ def prepare(settings: Settings, stop: threading.Event) -> None:
     lay_out(settings)
     if settings.weights_dir is not None:
         use_mounted_weights(settings, stop)
-        return
+    else:
+        fill_volume(settings, stop)
+    if settings.data_bucket:
+        StateMirror(settings).sync()  # what the boot recorded reaches the bucket before the Studio runs
+
+
+def fill_volume(settings: Settings, stop: threading.Event) -> None:
     filler = Filler(settings, stop)
     if settings.download:
         manifests = filler.run()

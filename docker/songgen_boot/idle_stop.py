@@ -50,6 +50,10 @@ class Activity:
         with self.lock:
             return self.clock() - self.last
 
+    def touched_after(self, moment: float) -> bool:
+        with self.lock:
+            return self.last > moment
+
 
 def classify_log_line(line: str, ignore_paths: Sequence[str]) -> tuple[bool, bool]:
     """(is user activity, is one of our own polls) for one line of the Studio's output."""
@@ -182,8 +186,8 @@ class IdleWatcher(threading.Thread):
         while not self.stop.wait(poll):
             state = self.api.state(include_downloads=watch_downloads)
             if not state.busy and not watch_downloads:
-                user_since = self.activity.last > asked_downloads_at
-                if self.activity.idle_for() >= limit or (self.policy.watches_continuously and user_since):
+                seen_since = self.activity.touched_after(asked_downloads_at)
+                if self.activity.idle_for() >= limit or (self.policy.watches_continuously and seen_since):
                     asked_downloads_at = self.activity.clock()
                     state = self.api.state(include_downloads=True)
                     watch_downloads = state.busy

@@ -118,7 +118,7 @@ class KeepAwake(threading.Thread):
 
     def release(self) -> None:
         if self._holding.is_set():
-            log("keep-awake: nothing runs or waits; the Space's sleep timer runs from now")
+            log("keep-awake: nothing runs, waits, loads or downloads; the Space's sleep timer runs from now")
             self._holding.clear()
             self._changed.set()
 

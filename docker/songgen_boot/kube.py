@@ -89,7 +89,7 @@ def scale_to_zero(target: ScaleTarget, timeout: float) -> ScaleOutcome:
         token = target.token_path.read_text(encoding="utf-8").strip()
         context = ssl.create_default_context(cafile=str(target.ca_path))
     except (OSError, ssl.SSLError) as err:
-        return ScaleOutcome(False, None, f"cannot read the service account's token or CA ({err})")
+        return ScaleOutcome(False, None, f"cannot read the service account's token or CA ({err}).")
     connection = http.client.HTTPSConnection(target.host, target.port, timeout=timeout, context=context)
     try:
         connection.request(
@@ -107,7 +107,7 @@ def scale_to_zero(target: ScaleTarget, timeout: float) -> ScaleOutcome:
         body = response.read(64 * 1024)
     except (OSError, http.client.HTTPException) as err:
         return ScaleOutcome(
-            False, None, f"could not reach the API server at {target.server} ({type(err).__name__}: {err})"
+            False, None, f"could not reach the API server at {target.server} ({type(err).__name__}: {err})."
         )
     finally:
         connection.close()

@@ -127,21 +127,22 @@ def test_kubernetes_scales_its_deployment_to_zero_after_idling_but_never_during_
     service_account: Path,
     token: str,
 ) -> None:
-    idle = 1.0
+    idle = 1.5
     write_state(app_dir, generations=[{"id": "g1", "status": "processing"}])
     run = launch(kube_env(base_env, cluster, service_account, idle), app_dir)
     run.wait_healthy()
-    time.sleep(idle * 2.5)
+    time.sleep(idle * 2)
     assert cluster.snapshot() == [], "no scale while a song generates"
 
     write_state(app_dir, generations=[{"id": "g1", "status": "completed"}], queue=[{"id": "q1"}])
-    time.sleep(idle * 2.5)
+    time.sleep(idle * 2)
     assert cluster.snapshot() == [], "no scale while a song waits"
 
     write_state(app_dir, generations=[{"id": "g1", "status": "completed"}])
     cleared = time.monotonic()
     scaled = run.wait_for("the scale request", lambda: len(cluster.snapshot()) > 0)
-    assert scaled - cleared >= idle * 0.9, "only after a whole idle period"
+    # The idle period runs from the watcher's last busy poll, which may precede the change by a poll.
+    assert scaled - cleared >= idle - 0.5, "only after a whole idle period"
     (call,) = cluster.snapshot()
     assert (call.method, call.path, call.status) == ("PATCH", SCALE_PATH, 200)
     assert call.content_type == "application/merge-patch+json"

@@ -112,8 +112,7 @@ def test_spaces_keeps_the_space_awake_while_a_song_runs_or_waits_and_lets_it_sle
 
         write_state(app_dir, generations=[{"id": "g1", "status": "completed"}])
         run.wait_for_line("the Space's sleep timer runs from now")
-        time.sleep(0.3)  # the last visit
-        quiet_from = len(space.snapshot())
+        quiet_from = settled(space)  # after the last visit
         time.sleep(idle * 2.5)
         assert len(space.snapshot()) == quiet_from, "no pings once idle"
         assert run.running(), "never exits on its own"
@@ -132,6 +131,19 @@ def test_spaces_keeps_the_space_awake_while_a_song_runs_or_waits_and_lets_it_sle
     assert "model songgeneration_base is loading" in out
     assert "songgen-keepawake" not in out, "its own pings are kept out of the Studio's log"
     assert TOKEN not in out
+
+
+def settled(space: SpaceHost, quiet: float = 0.6, timeout: float = 10.0) -> int:
+    """The number of visits once none has come for `quiet` seconds."""
+    deadline = time.monotonic() + timeout
+    count = len(space.snapshot())
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = len(space.snapshot())
+        if now == count:
+            return count
+        count = now
+    raise AssertionError("the visits never stopped")
 
 
 def test_a_spaces_shaped_start_as_uid_1000_serves_without_root(
