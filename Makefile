@@ -23,7 +23,7 @@ help:
 	@echo "make setup     install uv, the virtualenv, the Pulumi toolchain, the Kubernetes provider plugin and"
 	@echo "               the local control plane the tests run against (idempotent; the first run builds for minutes)"
 	@echo "make test      setup, then lint, type-check and run every test"
-	@echo "make sandbox   the whole lifecycle offline against the bundled Fly API emulator"
+	@echo "make sandbox   the whole lifecycle offline, per platform against its bundled stand-in (PLATFORM= picks one)"
 	@echo "make bench     lifecycle benchmarks against the emulator"
 	@echo "make env       print exports that put the toolchain on PATH: source <(make -s env)"
 	@echo "make wait      after up: wait until the Studio answers, e.g. make wait STACK=dev"
@@ -53,7 +53,7 @@ typecheck: setup
 test: lint typecheck
 	$(with_tools) pytest $(PYTEST_ARGS)
 
-sandbox: setup
+sandbox: setup  # PLATFORM=fly|spaces|kubernetes runs one platform; unset runs them all
 	$(with_tools) python -m lifecycle.sandbox
 
 bench: setup

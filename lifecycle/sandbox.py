@@ -1,4 +1,5 @@
-"""`make sandbox`: the whole lifecycle offline, against the bundled Fly API emulator.
+"""`make sandbox`: the whole lifecycle offline, for every platform (or the one `PLATFORM=` names), each
+against its bundled stand-in (lifecycle/stand_ins.py).
 
 up, a preview that must show no changes, the outputs, destroy, and proof that nothing is left —
 on a scratch copy of the project with a local state backend, no account, no token, no money.
@@ -8,6 +9,7 @@ Exits non-zero when any step fails, the preview plans a change, or something is 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -18,7 +20,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from emulator import FlyEmulator
+from lifecycle.stand_ins import STAND_INS, StandIn
 from lifecycle.workspace import (
     SCRATCH_PASSPHRASE,
     committed_stack_files,
@@ -26,10 +28,6 @@ from lifecycle.workspace import (
     open_stack,
     project_copy,
 )
-
-STACK = "sandbox"
-# The emulator accepts any token; this one only has to be non-empty.
-EMULATOR_TOKEN = "sandbox-emulator-token"  # noqa: S105
 
 
 def say(message: str) -> None:
@@ -61,71 +59,85 @@ def summarize_outputs(outputs: Mapping[str, auto.OutputValue]) -> None:
         return "[secret]" if value.secret else value.value
 
     say(f"url:      {show('url')}")
-    say(f"app:      {show('app')}")
     say(f"image:    {show('image')}")
-    say(f"machines: {json.dumps(show('machines'))}")
-    say(f"volumes:  {json.dumps(show('volumes'))}")
+    say(f"runs:     {json.dumps(show('runs'))}")
+    say(f"stores:   {json.dumps(show('stores'))}")
     cost = show("cost_usd")
+    money = {key: f"${value:.2f}" if isinstance(value, float | int) else value for key, value in cost.items()}
     say(
-        f"cost:     ${cost['per_running_hour']:.2f} per running hour, ${cost['per_idle_month']:.2f} per idle "
-        f"month, ${cost['per_month_at_busy_hours']:.2f} a month at {cost['busy_hours_per_month']} busy hours "
+        f"cost:     {money['per_running_hour']} per running hour, {money['per_idle_month']} per idle month, "
+        f"{money['per_month_at_busy_hours']} a month at {cost['busy_hours_per_month']} busy hours "
         f"(prices as of {cost['prices_as_of']})"
     )
+    for what, how in show("look").items():
+        say(f"{what + ':':<9} {how}")
 
 
-def run(scratch: Path, timings: list[tuple[str, float]]) -> list[str]:
-    """Runs the lifecycle; returns the problems found (empty when everything held)."""
+def run(platform: str, scratch: Path, timings: list[tuple[str, float]]) -> list[str]:
+    """Runs one platform's lifecycle; returns the problems found (empty when everything held)."""
     problems: list[str] = []
-    with FlyEmulator(gpus_offered=True) as emu:
-        say(
-            f"started an EMULATION of the Fly Machines API at {emu.base_url} (GPUs offered, as Fly did before"
-        )
-        say("2026-08-01). Nothing here talks to Fly.io; nothing is billed.")
-        stack_file = f"Pulumi.{STACK}.yaml"
-        if stack_file in committed_stack_files():
-            say(f"{stack_file} is missing here (`pulumi stack rm {STACK}` deletes it unless given")
-            say(f"--preserve-config): using the committed one. Restore it: git checkout -- {stack_file}")
-        project = project_copy(scratch / "project")
-        env = engine_env(
-            scratch / "state",
-            SCRATCH_PASSPHRASE,
-            {"FLY_API_URL": emu.base_url, "FLY_API_TOKEN": EMULATOR_TOKEN},
-        )
-        stack = open_stack(project, STACK, env)
-        try:
-            with step("pulumi up", timings):
-                up = stack.up(on_output=stream("up"), color="never")
-            with step("pulumi preview (expecting no changes)", timings):
-                preview = stack.preview(on_output=stream("preview"), color="never")
-            changes = {op: n for op, n in preview.change_summary.items() if op != auto.OpType.SAME and n}
-            if changes:
-                problems.append(f"the preview after up planned changes: {changes}")
-            summarize_outputs(up.outputs)
-        finally:
-            with step("pulumi destroy", timings):
-                stack.destroy(on_output=stream("destroy"), color="never")
-            stack.workspace.remove_stack(STACK)
-        left = emu.billable()
+    with STAND_INS[platform](scratch) as stand_in:
+        for line in stand_in.banner:
+            say(line)
+        problems += lifecycle(platform, stand_in, scratch, timings)
+        left = stand_in.billable()
         if left:
-            problems.append(f"left behind in the emulator: {left}")
+            problems.append(f"{platform}: left behind: {left}")
         else:
-            say("nothing billable is left: no app, machine, volume or IP address")
-    say("stopped the emulator")
+            say(f"{platform}: nothing billable is left: {stand_in.nothing_left}")
+    say(f"{platform}: stopped the stand-in")
+    return problems
+
+
+def lifecycle(platform: str, stand_in: StandIn, scratch: Path, timings: list[tuple[str, float]]) -> list[str]:
+    problems: list[str] = []
+    name = stand_in.stack
+    stack_file = f"Pulumi.{name}.yaml"
+    if stack_file in committed_stack_files():
+        say(f"{stack_file} is missing here (`pulumi stack rm {name}` deletes it unless given")
+        say(f"--preserve-config): using the committed one. Restore it: git checkout -- {stack_file}")
+    project = project_copy(scratch / platform / "project")
+    stack = open_stack(
+        project, name, engine_env(scratch / platform / "state", SCRATCH_PASSPHRASE, stand_in.env)
+    )
+    for key, value in stand_in.config.items():
+        stack.set_config(key, auto.ConfigValue(value))
+    try:
+        with step(f"{platform}: pulumi up", timings):
+            up = stack.up(on_output=stream("up"), color="never")
+        with step(f"{platform}: pulumi preview (expecting no changes)", timings):
+            preview = stack.preview(on_output=stream("preview"), color="never")
+        changes = {op: n for op, n in preview.change_summary.items() if op != auto.OpType.SAME and n}
+        if changes:
+            problems.append(f"{platform}: the preview after up planned changes: {changes}")
+        summarize_outputs(up.outputs)
+    finally:
+        with step(f"{platform}: pulumi destroy", timings):
+            stack.destroy(on_output=stream("destroy"), color="never")
+        stack.workspace.remove_stack(name)
     return problems
 
 
 def main() -> int:
+    chosen = os.environ.get("PLATFORM", "").strip()
+    if chosen and chosen not in STAND_INS:
+        say(
+            f"PLATFORM={chosen!r} has no sandbox; use one of {', '.join(STAND_INS)} (or leave it unset for all)"
+        )
+        return 2
     timings: list[tuple[str, float]] = []
     started = time.monotonic()
+    problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="songgen-sandbox-") as scratch:
-        try:
-            problems = run(Path(scratch), timings)
-        except auto.CommandError as err:
-            problems = [f"a Pulumi command failed:\n{err}"]
+        for platform in [chosen] if chosen else list(STAND_INS):
+            try:
+                problems += run(platform, Path(scratch), timings)
+            except auto.CommandError as err:
+                problems.append(f"{platform}: a Pulumi command failed:\n{err}")
     say("timings:")
     for name, seconds in timings:
-        say(f"  {name:<40} {seconds:6.1f} s")
-    say(f"  {'total':<40} {time.monotonic() - started:6.1f} s")
+        say(f"  {name:<48} {seconds:6.1f} s")
+    say(f"  {'total':<48} {time.monotonic() - started:6.1f} s")
     for problem in problems:
         say(f"FAILED: {problem}")
     return 1 if problems else 0
