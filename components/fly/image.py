@@ -10,12 +10,17 @@ from pathlib import Path
 
 import pulumi
 
+from components import plugins
 from components.image import DOCKER_DIR, build_and_push, build_args, content_tag
 from components.settings import PROJECT
 
 from .settings import FlySettings, ImageBuilder
 
 REGISTRY = "registry.fly.io"
+PREBUILT_OR_REMOTE = (
+    "set imageBuilder to 'prebuilt' with image: <registry/repository:tag>, or to 'fly-remote' (Fly's builders, "
+    "with flyctl)"
+)
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
@@ -87,8 +92,20 @@ class StudioImage(pulumi.ComponentResource):
             tag = content_tag(settings)
             tagged = f"{REGISTRY}/{settings.app_name}:{tag}"
             if builder is ImageBuilder.LOCAL:
+                plugins.require(
+                    "docker",
+                    "pulumi-docker",
+                    needed_for="songgen-studio:imageBuilder 'local'",
+                    instead=PREBUILT_OR_REMOTE,
+                )
                 self.ref = self._build_locally(settings, tagged, child)
             else:
+                plugins.require(
+                    "command",
+                    "pulumi-command",
+                    needed_for="songgen-studio:imageBuilder 'fly-remote'",
+                    instead="set imageBuilder to 'prebuilt' with image: <registry/repository:tag>",
+                )
                 self.ref = self._build_on_fly(settings, tag, tagged, child)
         self.register_outputs({"ref": self.ref})
 

@@ -15,6 +15,7 @@ import pytest
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
+from components import plugins
 from components.fly.pricing import estimate
 from components.image import EXPECTED_IMAGE_GB
 from tests.fly_settings import fly_settings
@@ -84,6 +85,8 @@ def run_program(
     else:
         monkeypatch.setenv("FLY_API_TOKEN", token)
     monkeypatch.delenv("FLY_API_URL", raising=False)
+    # The mocks stand in for the engine and every plugin.
+    monkeypatch.setattr(plugins, "installed", lambda _name, _version: True)
     mocks = StudioMocks()
     monitor = MockMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="songgen-studio", stack=stack, preview=preview, monitor=monitor)
