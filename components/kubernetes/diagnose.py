@@ -79,7 +79,7 @@ def pod(
     """None when the pod's container has started (the Studio fills its claim, then answers)."""
     name = obj["metadata"]["name"]
     for status in obj.get("status", {}).get("containerStatuses") or []:
-        if status.get("state", {}).get("running"):
+        if "running" in (status.get("state") or {}):
             return None
         waiting = status.get("state", {}).get("waiting") or {}
         reason = waiting.get("reason", "")
