@@ -8,6 +8,7 @@ time, a copied stack refused before any write, protected data, nothing of the st
 from __future__ import annotations
 
 import gzip
+import ssl
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -117,7 +118,10 @@ def test_the_studio_scaling_itself_to_zero_is_not_drift_and_a_new_image_leaves_i
     outcome = kube.scale_to_zero(target, 10)
     assert outcome.ok, outcome.message
     # The Role allows exactly that: not a patch of the Deployment itself, nor another Deployment's scale.
-    with httpx.Client(verify=str(account / "ca.crt"), headers={"Authorization": f"Bearer {token}"}) as pod:
+    with httpx.Client(
+        verify=ssl.create_default_context(cafile=account / "ca.crt"),
+        headers={"Authorization": f"Bearer {token}"},
+    ) as pod:
         path = f"{api.server}/apis/apps/v1/namespaces/{studio.namespace}/deployments"
         merge = {"Content-Type": "application/merge-patch+json"}
         assert (
@@ -143,7 +147,8 @@ def test_the_studio_scaling_itself_to_zero_is_not_drift_and_a_new_image_leaves_i
 
     # Waking is one command: kubectl scale ... --replicas=1 (the same scale subresource).
     api_client = httpx.Client(
-        verify=str(account / "ca.crt"), headers={"Authorization": f"Bearer {admin_token(studio)}"}
+        verify=ssl.create_default_context(cafile=account / "ca.crt"),
+        headers={"Authorization": f"Bearer {admin_token(studio)}"},
     )
     with api_client:
         woke = api_client.patch(
