@@ -8,6 +8,7 @@ KEDA operator and the interceptor (not installed here), so no request ever wakes
 
 from __future__ import annotations
 
+import secrets
 import socket
 import time
 from collections.abc import Iterator
@@ -80,7 +81,7 @@ def keda_crd(kube_cluster: LocalCluster) -> str:
         found = kube_cluster.api.get(f"{CRDS}/{name}") or {}
         return any(
             c["type"] == "Established" and c["status"] == "True"
-            for c in found.get("status", {}).get("conditions", [])
+            for c in (found.get("status") or {}).get("conditions") or []
         )
 
     kube_cluster.api.wait_for("the HTTPScaledObject CRD to be established", established)
@@ -142,38 +143,56 @@ k8s.core.v1.ConfigMap(
 """
 
 
-def test_pulumi_kubernetes_never_creates_over_an_object_it_did_not_make(
-    tmp_path: Path, kube_cluster: LocalCluster
+def test_pulumi_kubernetes_alone_would_take_over_an_object_it_did_not_make_so_the_preflight_refuses_first(
+    tmp_path: Path, kube_cluster: LocalCluster, make_kube_stack: StackMaker
 ) -> None:
+    """With server-side apply (pulumi-kubernetes 4.x's default), a create is an apply: an object of the same
+    name is refused only when a field conflicts with another manager's, and otherwise taken over silently."""
     api = kube_cluster.api
-    namespace = f"someone-else-{int(time.time())}"
+    namespace = f"shared-{secrets.token_hex(4)}"
     api.create(
         "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
     )
-    existing = api.create(
-        f"/api/v1/namespaces/{namespace}/configmaps",
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": "notes"},
-            "data": {"written-by": "a person"},
-        },
-    )
-    project = python_program(tmp_path / "program", "adopt-probe", PROGRAM)
-    stack = open_stack(project, "probe", engine_env(tmp_path / "state", SCRATCH_PASSPHRASE))
-    stack.set_config("adopt-probe:kubeconfig", auto.ConfigValue(str(kube_cluster.kubeconfig_path)))
-    stack.set_config("adopt-probe:namespace", auto.ConfigValue(namespace))
     try:
+        api.create(
+            f"/api/v1/namespaces/{namespace}/configmaps",
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "notes"},
+                "data": {"note": "a person's"},
+            },
+        )
+        project = python_program(tmp_path / "program", "adopt-probe", PROGRAM)
+        probe = open_stack(project, "probe", engine_env(tmp_path / "state", SCRATCH_PASSPHRASE))
+        probe.set_config("adopt-probe:kubeconfig", auto.ConfigValue(str(kube_cluster.kubeconfig_path)))
+        probe.set_config("adopt-probe:namespace", auto.ConfigValue(namespace))
+        try:
+            probe.up(color="never")  # no error: the person's ConfigMap is now also Pulumi's
+            taken = api.get(f"/api/v1/namespaces/{namespace}/configmaps/notes") or {}
+            assert taken["data"] == {"note": "a person's", "written-by": "pulumi"}
+        finally:
+            probe.workspace.remove_stack("probe", force=True)  # without destroy: the object is not Pulumi's
+
+        # The Studio's stack, told to share that namespace, meets an object of its name it did not make.
+        api.create(
+            f"/api/v1/namespaces/{namespace}/serviceaccounts",
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "studio"}},
+        )
+        studio = make_kube_stack(namespace=namespace, volume=False)
+        studio.configure(createNamespace="false")
+        before = api.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/studio") or {}
         with pytest.raises(auto.CommandError) as caught:
-            stack.up(color="never")
-        assert "already exists" in str(caught.value)
-        after = api.get(f"/api/v1/namespaces/{namespace}/configmaps/notes") or {}
-        assert after["metadata"]["resourceVersion"] == existing["metadata"]["resourceVersion"]
-        assert after["data"] == {"written-by": "a person"}
-        assert (stack.export_stack().deployment or {}).get("resources", [])[
-            1:
-        ] == []  # only the stack itself, if any
+            studio.stack.up(color="never")
+        message = output_of(caught)
+        assert (
+            f"songgen-studio:name: the serviceaccount {namespace}/studio already exists and was not made by a "
+            "songgen-studio stack" in message
+        )
+        assert "pulumi config set name <name>" in message
+        after = api.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/studio") or {}
+        assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+        assert api.items(f"/apis/apps/v1/namespaces/{namespace}/deployments") == []
+        assert api.items(f"/api/v1/namespaces/{namespace}/persistentvolumeclaims") == []
     finally:
-        stack.destroy(color="never")
-        stack.workspace.remove_stack("probe", force=True)
         api.delete(f"/api/v1/namespaces/{namespace}")
