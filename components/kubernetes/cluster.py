@@ -150,6 +150,8 @@ def cluster(context: str | None) -> Iterator[Cluster]:
         connection = connect(text, context, where)
     except KubeconfigError as err:
         raise ProviderError(str(err)) from None
+    except OSError as err:  # a certificate, key or token file the kubeconfig names
+        raise ProviderError(f"the kubeconfig from {where} names a file that cannot be read: {err}") from None
     client = Cluster(connection, where)
     try:
         yield client

@@ -109,7 +109,7 @@ class Watch:
             self.sleep()
 
     def pods(self, *, claim_bound: bool) -> str | None:
-        """'running' or 'asleep' once done; None while waiting (raises when waiting cannot help)."""
+        """'running', 'starting' or 'asleep' once done; None while waiting (raises when waiting cannot help)."""
         path = f"/apis/apps/v1/namespaces/{self.ns}/deployments/{self.inputs['deployment']}"
         deployment = self.api.get(path)
         if deployment is None:
@@ -144,7 +144,9 @@ class Watch:
                 self.say(verdict.message)
                 return None
             ready = (diagnose.condition(pod, "Ready") or {}).get("status") == "True"
-            if claim_bound and (not ready or status.get("availableReplicas", 0) >= 1):
+            if claim_bound and not ready:
+                return "starting"  # the container runs: a first boot fills the claim before it answers
+            if claim_bound and status.get("availableReplicas", 0) >= 1:
                 return "running"
             self.say("the Studio's pod runs; waiting for the Deployment to count it available")
             return None
@@ -202,6 +204,11 @@ class Watch:
 
 
 REVISION = "deployment.kubernetes.io/revision"
+DONE = {
+    "asleep": "studio: the Deployment rests at zero replicas; it starts with the next wake",
+    "starting": "studio: the pod runs; a first boot fills the claim (about 26 GB) before the Studio answers",
+    "running": "studio: the Studio's pod runs and is ready",
+}
 
 
 def departure(api: Cluster, inputs: dict[str, Any]) -> list[str]:
@@ -258,11 +265,7 @@ class RolloutProvider(KubeProvider):
     def _watch(inputs: dict[str, Any]) -> dict[str, Any]:
         with cluster(inputs.get("context")) as api:
             outcome = Watch(api, inputs).run()
-        progress.info(
-            "studio: the Deployment rests at zero replicas; it starts with the next wake"
-            if outcome["state"] == "asleep"
-            else "studio: the pod runs; a first boot fills the claim before the Studio answers"
-        )
+        progress.info(DONE[outcome["state"]])
         return outcome
 
 
