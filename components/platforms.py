@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from components.fly.platform import PLATFORM as FLY
+from components.kubernetes.platform import PLATFORM as KUBERNETES
 from components.platform import Platform
 from components.settings import (
     PROJECT,
@@ -21,7 +22,7 @@ from components.settings import (
     validate,
 )
 
-PLATFORMS: dict[PlatformName, Platform] = {FLY.name: FLY}
+PLATFORMS: dict[PlatformName, Platform] = {FLY.name: FLY, KUBERNETES.name: KUBERNETES}
 
 
 def platform_of(settings: StudioSettings) -> Platform:

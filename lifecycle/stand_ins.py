@@ -44,4 +44,15 @@ def fly(_scratch: Path) -> Iterator[StandIn]:
         )
 
 
-STAND_INS: dict[str, Callable[[Path], AbstractContextManager[StandIn]]] = {"fly": fly}
+@contextmanager
+def kubernetes(_scratch: Path) -> Iterator[StandIn]:
+    from lifecycle.kube_stand_in import kubernetes_stand_in
+
+    with kubernetes_stand_in() as stand_in:
+        yield stand_in
+
+
+STAND_INS: dict[str, Callable[[Path], AbstractContextManager[StandIn]]] = {
+    "fly": fly,
+    "kubernetes": kubernetes,
+}
