@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.standin.processes import free_port, wait_until_up
+from tests.standin.processes import free_port, running, wait_until_up
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
 def test_module_runs_answers_and_stops_on_signal(stop_signal: signal.Signals) -> None:
     port = free_port()
-    proc = subprocess.Popen(
+    with running(
         [
             sys.executable,
             "-m",
@@ -32,13 +32,8 @@ def test_module_runs_answers_and_stops_on_signal(stop_signal: signal.Signals) ->
             "0",
             "--token",
             "cli-token",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+        ]
+    ) as proc:
         root = f"http://127.0.0.1:{port}"
         wait_until_up(f"{root}/__emulator/health", proc, "the emulator")
         headers = {"Authorization": "Bearer cli-token"}
@@ -52,10 +47,6 @@ def test_module_runs_answers_and_stops_on_signal(stop_signal: signal.Signals) ->
         assert httpx.get(f"{root}/__emulator/settings").json()["gpus_offered"] is True
         proc.send_signal(stop_signal)
         out, err = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert "emulation" in out
     assert f"{root}/v1" in out

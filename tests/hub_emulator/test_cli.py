@@ -12,7 +12,7 @@ import httpx
 import pytest
 from huggingface_hub import HfApi
 
-from tests.standin.processes import free_port, wait_until_up
+from tests.standin.processes import free_port, running, wait_until_up
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -33,8 +33,7 @@ def test_module_serves_hfapi_and_stops_on_signal(stop_signal: signal.Signals, tm
         "--token-file",
         str(tokens),
     ]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with running(command) as proc:
         root = f"http://127.0.0.1:{port}"
         wait_until_up(f"{root}/__hub/health", proc, "the stand-in")
         write, read = tokens.read_text().split()
@@ -46,10 +45,6 @@ def test_module_serves_hfapi_and_stops_on_signal(stop_signal: signal.Signals, tm
         assert httpx.get(f"{root}/__hub/settings").json()["build_seconds"] == 0.05
         proc.send_signal(stop_signal)
         out, err = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert "emulation" in out
     assert f"endpoint:    {root}" in out

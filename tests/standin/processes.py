@@ -5,9 +5,14 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -28,3 +33,16 @@ def wait_until_up(url: str, proc: subprocess.Popen[str], called: str) -> None:
         except httpx.TransportError:
             time.sleep(0.05)
     pytest.fail(f"{called} did not start within 15 s")
+
+
+@contextmanager
+def running(command: list[str]) -> Iterator[subprocess.Popen[str]]:
+    """`command` run from the repository's root with its output captured as text; killed on the way out if it
+    is still running, so no test leaves a server behind."""
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=15)

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import argparse
 import signal
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from standin.cli import add_listen_arguments
-from tests.standin.processes import free_port, wait_until_up
+from tests.standin.processes import free_port, running, wait_until_up
 
 pytestmark = pytest.mark.timeout(60)
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_listen_arguments_default_to_loopback_and_the_stand_ins_port() -> None:
@@ -28,21 +24,10 @@ def test_the_listen_arguments_default_to_loopback_and_the_stand_ins_port() -> No
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
 def test_a_signal_stops_the_server_and_the_process_exits_cleanly(stop_signal: signal.Signals) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.standin.toy_cli", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with running([sys.executable, "-m", "tests.standin.toy_cli", "--port", str(port)]) as proc:
         wait_until_up(f"http://127.0.0.1:{port}/__toy/health", proc, "the toy")
         proc.send_signal(stop_signal)
         out, err = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert out.splitlines() == [f"toy listening on 127.0.0.1:{port}", "toy stopped"]
