@@ -17,7 +17,7 @@ from emulator.reqlog import RequestRecord
 from emulator.state import Settings
 from standin.errors import ServiceError
 from standin.faults import FaultOptions
-from standin.server import BackgroundServer
+from standin.server import StandInServer
 
 
 class EmulatorError(RuntimeError):
@@ -28,7 +28,7 @@ def _unwrap(exc: ServiceError) -> EmulatorError:
     return EmulatorError(f"{exc.status}: {exc.message}")
 
 
-class FlyEmulator(BackgroundServer):
+class FlyEmulator(StandInServer[Core, RequestRecord]):
     def __init__(
         self,
         *,
@@ -48,9 +48,10 @@ class FlyEmulator(BackgroundServer):
             boot_seconds=boot_seconds,
             transition_seconds=transition_seconds,
         )
-        self.core = Core(settings, token=token)
+        core = Core(settings, token=token)
         super().__init__(
-            build_app(self.core),
+            core,
+            build_app(core),
             host=host,
             port=port,
             thread_name="fly-emulator",
@@ -58,7 +59,7 @@ class FlyEmulator(BackgroundServer):
             error=EmulatorError,
         )
 
-    # --- addresses (start, stop and the context manager come from BackgroundServer) ---------------
+    # --- addresses (start, stop and the context manager come from standin.server) ---------------
 
     @property
     def base_url(self) -> str:
@@ -86,9 +87,6 @@ class FlyEmulator(BackgroundServer):
         self.core.faults.add(
             method=method, path=path, status=status, times=times, retry_after=retry_after, **options
         )
-
-    def clear_faults(self) -> None:
-        self.core.faults.clear()
 
     def _settings(self, **changes: Any) -> None:
         try:
@@ -142,12 +140,6 @@ class FlyEmulator(BackgroundServer):
 
     # --- views ------------------------------------------------------------------------------------
 
-    def requests(self) -> list[RequestRecord]:
-        return self.core.log.all()
-
-    def clear_requests(self) -> None:
-        self.core.log.clear()
-
     def state(self) -> dict[str, Any]:
         return introspect.state_snapshot(self.core)
 
@@ -165,7 +157,3 @@ class FlyEmulator(BackgroundServer):
             introspect.set_volume_data(self.core, app, volume_id, data)
         except ServiceError as exc:
             raise _unwrap(exc) from None
-
-    def reset(self) -> None:
-        """Forget every app, machine, volume, IP, secret, fault and logged request; keep the switches."""
-        self.core.reset()

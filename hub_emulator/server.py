@@ -22,7 +22,7 @@ from hub_emulator.state import Settings
 from hub_emulator.visits import PREFIX as SPACES_PREFIX
 from standin.errors import ServiceError
 from standin.faults import FaultOptions
-from standin.server import BackgroundServer
+from standin.server import StandInServer
 
 T = TypeVar("T")
 
@@ -38,7 +38,7 @@ def _control(call: Callable[[], T]) -> T:
         raise HubEmulatorError(f"{exc.status}: {exc.message}") from None
 
 
-class HubEmulator(BackgroundServer):
+class HubEmulator(StandInServer[Core, RequestRecord]):
     def __init__(
         self,
         *,
@@ -54,10 +54,10 @@ class HubEmulator(BackgroundServer):
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.core = Core(Settings())
+        core = Core(Settings())
         _control(
             lambda: introspect.apply_settings(
-                self.core,
+                core,
                 {
                     "latency": latency,
                     "bandwidth": bandwidth,
@@ -72,7 +72,8 @@ class HubEmulator(BackgroundServer):
             )
         )
         super().__init__(
-            build_app(self.core),
+            core,
+            build_app(core),
             host=host,
             port=port,
             thread_name="hub-emulator",
@@ -81,7 +82,7 @@ class HubEmulator(BackgroundServer):
             uvicorn_options=UVICORN_OPTIONS,
         )
 
-    # --- addresses (start, stop and the context manager come from BackgroundServer) -------------------
+    # --- addresses (start, stop and the context manager come from standin.server) -------------------
 
     @property
     def url(self) -> str:
@@ -182,9 +183,6 @@ class HubEmulator(BackgroundServer):
         except ValueError as exc:
             raise HubEmulatorError(str(exc)) from None
 
-    def clear_faults(self) -> None:
-        self.core.faults.clear()
-
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change any constructor setting but host/port (latency, bandwidth, build_seconds, ...)."""
         return _control(lambda: introspect.apply_settings(self.core, settings))
@@ -200,12 +198,6 @@ class HubEmulator(BackgroundServer):
 
     # --- views --------------------------------------------------------------------------------------------
 
-    def requests(self) -> list[RequestRecord]:
-        return self.core.log.all()
-
-    def clear_requests(self) -> None:
-        self.core.log.clear()
-
     def state(self) -> dict[str, Any]:
         return introspect.state_snapshot(self.core)
 
@@ -214,7 +206,3 @@ class HubEmulator(BackgroundServer):
 
     def leftovers(self) -> list[str]:
         return introspect.leftovers(self.core)
-
-    def reset(self) -> None:
-        """Forget users, tokens, repos, buckets, planned failures, faults and logged requests; keep settings."""
-        self.core.reset()

@@ -5,6 +5,8 @@ can start it, point a client at it and stop it:
         client = Client(base_url=server.root_url)
 
 The socket is bound before the thread starts, so `port` is known (and taken) as soon as `start()` returns.
+`StandInServer` adds the Python switches and views every stand-in has, on the same core as its HTTP control
+surface, so a test can mix both.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import threading
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from standin.core import CoreT, RecordT
 
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 10.0
@@ -104,3 +108,26 @@ class BackgroundServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class StandInServer(BackgroundServer, Generic[CoreT, RecordT]):
+    """A stand-in's server with the switches and views every stand-in has; each adds its own (and its own
+    `inject_fault`, whose default path and errors are the service's)."""
+
+    def __init__(self, core: CoreT, app: ASGIApp, **server: Any) -> None:
+        self.core = core
+        super().__init__(app, **server)
+
+    def clear_faults(self) -> None:
+        self.core.faults.clear()
+
+    def requests(self) -> list[RecordT]:
+        records: list[RecordT] = self.core.log.all()
+        return records
+
+    def clear_requests(self) -> None:
+        self.core.log.clear()
+
+    def reset(self) -> None:
+        """Forget everything the API created, every injected fault and logged request; keep the settings."""
+        self.core.reset()

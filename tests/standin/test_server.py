@@ -43,3 +43,17 @@ def test_the_context_manager_stops_the_server_on_the_way_out() -> None:
 def test_a_port_that_is_taken_is_refused_before_any_thread_starts() -> None:
     with ToyServer() as first, pytest.raises(OSError, match="in use"):
         ToyServer(port=first.port).start()
+
+
+def test_the_python_switches_act_on_the_same_core_as_the_http_surface(toy: ToyServer) -> None:
+    with httpx.Client(base_url=toy.root_url, timeout=5) as client:
+        toy.core.faults.add(path=r"/api/items/.*", times=3)
+        assert client.get("/api/items/a").status_code == 503
+        toy.clear_faults()
+        client.put("/api/items/a", json={"value": 1})
+        assert [(r.method, r.status) for r in toy.requests()] == [("GET", 503), ("PUT", 200)]
+        toy.clear_requests()
+        assert client.get("/__toy/requests").json() == []
+        toy.core.settings.latency = 0.01
+        toy.reset()
+        assert (toy.core.store.items, toy.requests(), toy.core.settings.latency) == ({}, [], 0.01)

@@ -16,7 +16,7 @@ from standin.core import StandInCore, core_of
 from standin.errors import ErrorShape, ServiceError
 from standin.jsonbody import opt_int, read_object
 from standin.pipeline import Exchange, Pipeline, Recorder
-from standin.server import BackgroundServer
+from standin.server import StandInServer
 from standin.settings import Check, apply_settings, number
 
 CONTROL = "/__toy"
@@ -140,11 +140,12 @@ class ToyError(RuntimeError):
     pass
 
 
-class ToyServer(BackgroundServer):
+class ToyServer(StandInServer[ToyCore, ToyRecord]):
     def __init__(self, *, port: int = 0) -> None:
-        self.core = ToyCore()
+        core = ToyCore()
         super().__init__(
-            build_app(self.core),
+            core,
+            build_app(core),
             host="127.0.0.1",
             port=port,
             thread_name="toy-stand-in",
