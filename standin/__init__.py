@@ -7,6 +7,6 @@ jsonbody (strict JSON body readers), faults (the fault book: status N times or f
 after, cut_after), reqlog (redaction and the bounded request log), core (settings, store, faults and log behind
 one lock; keyed digests), settings (checked run-time settings), pipeline (latency, faults, request ids and
 recording in front of the routes), app (the FastAPI app and its error handlers), control (the control routes
-every stand-in has), server (BackgroundServer: uvicorn on a loopback socket in a thread), cli (listen
-arguments, serving until a signal).
+every stand-in has), server (BackgroundServer: uvicorn on a loopback socket in a thread; StandInServer: plus
+the Python switches every stand-in has), cli (listen arguments, serving until a signal).
 """
