@@ -4,9 +4,11 @@ the way Fly would is a 4xx in Fly's error shape (`{"error": "..."}`), never a si
 
 Modules: state (data model), lifecycle (machine state machine), machine_config (config validation),
 apps / volumes / machines / leases / wait / secrets / ips (routes), machine_views (lookup and rendering),
-faults, ratelimit, reqlog (request log), core (shared state and lock), introspect (snapshot, billable,
-settings), control (/__emulator routes), asgi (the app and request pipeline), server (FlyEmulator),
-__main__ (`python -m emulator`), errors, ids, regions, jsonbody (strict body and query readers).
+ratelimit, reqlog (request records), core (shared state and lock), introspect (snapshot, billable,
+settings), control (/__emulator routes), asgi (the app, Fly's gate and the pipeline), server (FlyEmulator),
+__main__ (`python -m emulator`), errors, ids, regions, query (strict query readers). What every stand-in
+shares (the fault book, the pipeline, the request log, strict JSON readers, the server, the control routes,
+the CLI) is in the `standin` package.
 
 Where Fly's answer is undocumented the emulator makes a choice and says so here:
 - GET of an app held by another organisation answers 403 "unauthorized" (fly-go #282; fly-go's

@@ -5,23 +5,18 @@ process. uvicorn owns the main thread, so SIGINT and SIGTERM shut it down cleanl
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
-from types import FrameType
-
-import uvicorn
 
 from emulator.asgi import build_app
 from emulator.core import Core
 from emulator.state import Settings
+from standin.cli import add_listen_arguments, serve_until_signalled
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m emulator", description="Fly Machines API emulator")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")
-    parser.add_argument("--port", type=int, default=4280)
+    add_listen_arguments(parser, port=4280)
     parser.add_argument("--gpus", action="store_true", help="offer GPU machines (Fly stopped on 2026-08-01)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
     parser.add_argument("--rate-limit", action="store_true", help="enforce Fly's documented rate limits")
@@ -37,15 +32,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.latency < 0 or args.boot_seconds < 0 or args.transition_seconds < 0:
         parser.error("latency and timings must not be negative")
     return args
-
-
-class _StopRequestedError(Exception):
-    """Raised by our signal handler: uvicorn shuts down gracefully, then re-raises the signal it caught,
-    which lands here instead of killing the process, so the exit is clean (status 0)."""
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise _StopRequestedError(signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,10 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         f"GPUs offered: {'yes' if args.gpus else 'no'}; token: {'required' if args.token else 'any'}",
         flush=True,
     )
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _stop)
-    with contextlib.suppress(_StopRequestedError):
-        uvicorn.run(build_app(core), host=args.host, port=args.port, log_level="warning", access_log=False)
+    serve_until_signalled(build_app(core), host=args.host, port=args.port)
     print("emulator stopped", flush=True)
     return 0
 

@@ -18,8 +18,9 @@ from fastapi.responses import JSONResponse
 from emulator import ids, lifecycle
 from emulator.core import Core, get_core
 from emulator.errors import FlyError, bad_request, precondition
-from emulator.jsonbody import opt_bool, opt_str, query_bool, read_object
+from emulator.query import query_bool
 from emulator.state import App
+from standin.jsonbody import opt_bool, opt_str, read_object
 
 router = APIRouter()
 

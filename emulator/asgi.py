@@ -1,25 +1,26 @@
-"""The ASGI app: routes plus the pipeline every API request goes through.
+"""The ASGI app: the routes, behind the shared pipeline (standin.pipeline: latency, injected faults, the
+request log) and Fly's own gate.
 
-Order for /v1 requests: latency -> injected fault -> auth -> rate limit -> handler, then the request is
-recorded (redacted). Anything outside /v1 and /__emulator is a JSON 404, like any unknown route.
+Order for /v1 requests: latency -> injected fault -> gate (route prefix, auth, rate limit) -> handler, then the
+request is recorded (redacted). Anything outside /v1 and /__emulator is a JSON 404, like any unknown route.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from emulator import apps, control, ips, leases, machines, secrets, volumes, wait
-from emulator.core import Core, get_core
-from emulator.errors import FlyError, error_response
+from emulator.core import Core
+from emulator.errors import SHAPE, error_response
 from emulator.ratelimit import retry_after_header
-from emulator.reqlog import RequestRecord, redact_body, redact_path, redact_query
+from emulator.reqlog import RequestRecord, redact_body
+from standin.app import service_app
+from standin.pipeline import Exchange, Pipeline, Recorder
+from standin.reqlog import redact_query, redact_text
 
 Next = Callable[[Request], Awaitable[Response]]
 AUTH_SCHEMES = ("bearer", "flyv1")
@@ -37,79 +38,49 @@ def presented_token(request: Request) -> str | None:
     return credential
 
 
-def _raw_credential(request: Request) -> str | None:
-    """Whatever follows the scheme, even for a scheme Fly rejects: scrubbed from the log all the same."""
-    _, _, credential = request.headers.get("authorization", "").strip().partition(" ")
-    return credential.strip() or None
-
-
-async def _handle(core: Core, request: Request, call_next: Next, token: str | None) -> Response:
-    method, path = request.method, request.url.path
-    if core.settings.latency > 0:
-        await asyncio.sleep(core.settings.latency)
-    fault = core.faults.take(method, path)
-    if fault is not None and not fault.after:
-        return fault.error().response()
-    if not (path == "/v1" or path.startswith("/v1/")):
-        return error_response(404, f"no such route: {method} {path}")
-    if token is None or not core.token_accepted(token):
-        return error_response(401, AUTH_ERROR)
-    if core.settings.rate_limit:
-        wait = core.limiter.check(method, path)
-        if wait is not None:
-            return error_response(
-                429, "rate limit exceeded", headers={"Retry-After": retry_after_header(wait)}
-            )
-    try:
-        response = await call_next(request)
-    except Exception as exc:  # the emulator's own bug: answer like a server error, keep serving
-        response = error_response(500, f"internal emulator error: {type(exc).__name__}: {exc}")
-    if fault is not None:  # an `after` fault: the call took effect, the client never hears so
-        return fault.error().response()
-    return response
-
-
-def build_app(core: Core) -> FastAPI:
-    app = FastAPI(title="Fly Machines API emulator", openapi_url=None, docs_url=None, redoc_url=None)
-    app.state.core = core
-    for module in (apps, machines, leases, wait, volumes, secrets, ips, control):
-        app.include_router(module.router)
-
-    @app.exception_handler(FlyError)
-    async def _fly_error(_: Request, exc: FlyError) -> Response:
-        return exc.response()
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        # Say it is the route that is unknown, so a client never mistakes it for "this machine is gone".
-        what = {404: "no such route", 405: "method not allowed on this route"}.get(exc.status_code)
-        message = f"{what}: {request.method} {request.url.path}" if what else None
-        return error_response(exc.status_code, message)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> Response:
-        return error_response(400, f"invalid request: {exc.errors()}")
-
+def _add_gate(app: FastAPI, core: Core) -> None:
     @app.middleware("http")
-    async def pipeline(request: Request, call_next: Next) -> Response:
-        if request.url.path.startswith(control.PREFIX + "/"):
+    async def gate(request: Request, call_next: Next) -> Response:
+        """What Fly checks before any route: the /v1 prefix, the token, the rate limits."""
+        method, path = request.method, request.url.path
+        if path.startswith(control.PREFIX + "/"):
             return await call_next(request)
-        state = get_core(request)
-        started, arrived = time.monotonic(), time.time()
-        raw = await request.body()
-        token = _raw_credential(request)
-        response = await _handle(state, request, call_next, presented_token(request))
-        state.log.add(
+        if not (path == "/v1" or path.startswith("/v1/")):
+            return error_response(404, f"no such route: {method} {path}")
+        token = presented_token(request)
+        if token is None or not core.token_accepted(token):
+            return error_response(401, AUTH_ERROR)
+        if core.settings.rate_limit:
+            wait = core.limiter.check(method, path)
+            if wait is not None:
+                return error_response(
+                    429, "rate limit exceeded", headers={"Retry-After": retry_after_header(wait)}
+                )
+        return await call_next(request)
+
+
+def _recorder(core: Core) -> Recorder:
+    def record(exchange: Exchange) -> None:
+        credential = exchange.credential
+        core.log.add(
             RequestRecord(
-                method=request.method,
-                path=redact_path(request.url.path, token),
-                query=redact_query(request.url.query, token),
-                status=response.status_code,
-                duration_s=round(time.monotonic() - started, 6),
-                body=redact_body(request.url.path, raw, token),
-                at=arrived,
+                method=exchange.method,
+                path=redact_text(exchange.path, credential),
+                query=redact_query(exchange.query, credential),
+                status=exchange.status,
+                duration_s=exchange.duration(),
+                body=redact_body(exchange.path, exchange.body, credential),
+                at=exchange.arrived,
             )
         )
-        return response
 
-    return app
+    return record
+
+
+def build_app(core: Core) -> ASGIApp:
+    routers = [m.router for m in (apps, machines, leases, wait, volumes, secrets, ips, control)]
+    app = service_app("Fly Machines API emulator", core, SHAPE, routers)
+    _add_gate(app, core)
+    return Pipeline(
+        app, core, shape=SHAPE, record=_recorder(core), control_prefix=control.PREFIX, keep_body=True
+    )

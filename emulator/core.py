@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
-import threading
 import time
 
 from fastapi import Request
 
 from emulator import lifecycle
 from emulator.errors import FlyError
-from emulator.faults import FaultBook
 from emulator.ratelimit import RateLimiter
-from emulator.reqlog import RequestLog
+from emulator.reqlog import MAX_RECORDS, RequestRecord
 from emulator.state import App, Settings, Store
+from standin.core import StandInCore, core_of, token_digest
 
 
-class Core:
+class Core(StandInCore[Settings, Store, RequestRecord]):
     def __init__(self, settings: Settings | None = None, token: str | None = None) -> None:
-        self.lock = threading.RLock()
-        self.settings = settings or Settings()
-        self.store = Store()
-        self.faults = FaultBook()
+        super().__init__(settings or Settings(), Store, max_records=MAX_RECORDS)
         self.limiter = RateLimiter()
-        self.log = RequestLog()
-        # Only a digest of the accepted token is kept, so no snapshot or dump can reveal it.
-        self._token_digest = _sha256(token) if token else None
-        # Secret digests are keyed per emulator instance: they show that a value changed without being
-        # a dictionary-attackable hash of it.
-        self._digest_key = secrets.token_bytes(32)
+        self._token_digest = token_digest(token) if token else None
 
     # --- auth -----------------------------------------------------------------------------------
 
@@ -41,15 +30,12 @@ class Core:
     def token_accepted(self, presented: str) -> bool:
         if self._token_digest is None:
             return True
-        return hmac.compare_digest(_sha256(presented), self._token_digest)
+        return hmac.compare_digest(token_digest(presented), self._token_digest)
 
     # --- helpers for the routes -----------------------------------------------------------------
 
     def timing(self) -> lifecycle.Timing:
         return lifecycle.Timing(boot=self.settings.boot_seconds, transition=self.settings.transition_seconds)
-
-    def secret_digest(self, value: str) -> str:
-        return hmac.new(self._digest_key, value.encode(), hashlib.sha256).hexdigest()[:16]
 
     def app(self, name: str) -> App:
         """The app, or the error Fly gives: 404 when nobody has it, 403 "unauthorized" when another org does.
@@ -72,17 +58,9 @@ class Core:
     def reset(self) -> None:
         """Forget everything the API created; keep the switches (gpus, latency, timing, token)."""
         with self.lock:
-            self.store = Store()
-            self.faults.clear()
+            super().reset()
             self.limiter.reset()
-            self.log.clear()
-
-
-def _sha256(value: str) -> bytes:
-    return hashlib.sha256(value.encode()).digest()
 
 
 def get_core(request: Request) -> Core:
-    core = request.app.state.core
-    assert isinstance(core, Core)
-    return core
+    return core_of(request, Core)

@@ -6,10 +6,11 @@ client reads it before falling back to the message, so the emulator sets it wher
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from fastapi.responses import JSONResponse
+
+from standin.errors import ErrorShape, ServiceError
 
 # Default messages for statuses the emulator produces without a more specific reason
 # (injected faults, unknown routes).
@@ -31,37 +32,19 @@ REASONS: dict[int, str] = {
 }
 
 
-class FlyError(Exception):
-    """An API answer that is not a success; raised anywhere in a handler, rendered by the app."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.headers = dict(headers or {})
-
-    def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"error": self.message}
-        if self.code:
-            out["status"] = self.code
-        return out
-
-    def response(self) -> JSONResponse:
-        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+class FlyError(ServiceError):
+    """An API answer that is not a success; raised anywhere in a handler, rendered in Fly's shape."""
 
 
-def error_response(
-    status: int, message: str | None = None, *, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    return FlyError(status, message or REASONS.get(status, "error"), headers=headers).response()
+def render(error: ServiceError) -> JSONResponse:
+    body: dict[str, Any] = {**error.extra, "error": error.message}
+    if error.code:
+        body["status"] = error.code
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
+
+
+SHAPE = ErrorShape(render, REASONS, fallback="error", internal="internal emulator error")
+error_response = SHAPE.answer
 
 
 def bad_request(message: str) -> FlyError:

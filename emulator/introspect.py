@@ -7,7 +7,6 @@ same thing.
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
 from emulator.apps import APP_NAME, ORG_SLUG, render_app
@@ -17,15 +16,15 @@ from emulator.ips import ip_snapshot
 from emulator.machines import machine_snapshot
 from emulator.secrets import render_secret
 from emulator.volumes import render_snapshot, render_volume
+from standin import settings
 
-# setting name -> (type, minimum)
-SETTINGS: dict[str, tuple[type, float | None]] = {
-    "gpus_offered": (bool, None),
-    "rate_limit": (bool, None),
-    "latency": (float, 0.0),
-    "boot_seconds": (float, 0.0),
-    "transition_seconds": (float, 0.0),
-    "volume_detach_seconds": (float, 0.0),
+SETTINGS: dict[str, settings.Check] = {
+    "gpus_offered": settings.boolean(),
+    "rate_limit": settings.boolean(),
+    "latency": settings.number(minimum=0.0),
+    "boot_seconds": settings.number(minimum=0.0),
+    "transition_seconds": settings.number(minimum=0.0),
+    "volume_detach_seconds": settings.number(minimum=0.0),
 }
 
 
@@ -94,26 +93,7 @@ def billable(core: Core) -> list[str]:
 
 
 def apply_settings(core: Core, changes: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(changes) - set(SETTINGS)
-    if unknown:
-        raise bad_request(f"unknown settings: {', '.join(sorted(unknown))}; known: {', '.join(SETTINGS)}")
-    checked: dict[str, Any] = {}
-    for key, value in changes.items():
-        kind, minimum = SETTINGS[key]
-        if kind is bool:
-            if not isinstance(value, bool):
-                raise bad_request(f"{key} must be a boolean")
-            checked[key] = value
-        else:
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise bad_request(f"{key} must be a number")
-            if minimum is not None and value < minimum:
-                raise bad_request(f"{key} must be at least {minimum}")
-            checked[key] = float(value)
-    with core.lock:
-        for key, value in checked.items():
-            setattr(core.settings, key, value)
-        return core.settings.snapshot()
+    return settings.apply_settings(core, SETTINGS, changes)
 
 
 def reserve_app_name(core: Core, name: str) -> None:

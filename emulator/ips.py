@@ -17,9 +17,9 @@ from fastapi import APIRouter, Request, Response
 from emulator import ids
 from emulator.core import get_core
 from emulator.errors import FlyError, bad_request, not_found
-from emulator.jsonbody import opt_str, read_object
 from emulator.regions import is_region
 from emulator.state import IPAssignment
+from standin.jsonbody import opt_str, read_object
 
 router = APIRouter()
 

@@ -16,9 +16,10 @@ from fastapi.responses import JSONResponse
 from emulator import ids
 from emulator.core import get_core
 from emulator.errors import FlyError, bad_request, not_found
-from emulator.jsonbody import JSON, opt_int, opt_str, query_int, read_object
 from emulator.machine_views import ONE, get_machine, not_gone
+from emulator.query import query_int
 from emulator.state import Lease, Machine
+from standin.jsonbody import JSON, opt_int, opt_str, read_object
 
 router = APIRouter()
 

@@ -17,8 +17,8 @@ import re
 from typing import Any
 
 from emulator.errors import FlyError, bad_request
-from emulator.jsonbody import JSON, opt_bool, opt_int, opt_list, opt_obj, opt_str, str_list, str_map
 from emulator.regions import GPU_REGIONS
+from standin.jsonbody import JSON, opt_bool, opt_int, opt_list, opt_obj, opt_str, str_list, str_map
 
 KNOWN_KEYS = frozenset(
     {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from emulator import ids, lifecycle, machine_config
 from emulator.core import Core
 from emulator.errors import not_found, precondition
-from emulator.jsonbody import JSON
 from emulator.state import Machine
+from standin.jsonbody import JSON
 
 BASE = "/v1/apps/{app_name}/machines"
 ONE = BASE + "/{machine_id}"

@@ -17,12 +17,13 @@ from fastapi import APIRouter, Request, Response
 from emulator import ids, lifecycle, machine_config
 from emulator.core import Core, get_core
 from emulator.errors import bad_request, not_found, precondition
-from emulator.jsonbody import JSON, opt_bool, opt_int, opt_str, query_bool, query_int, read_object
 from emulator.leases import active_lease, check_lease, grant_lease, render_lease
 from emulator.machine_views import BASE, ONE, get_machine, not_gone, render_machine
+from emulator.query import query_bool, query_int
 from emulator.regions import is_region
 from emulator.state import Machine
 from emulator.volumes import require_volume_for_mount
+from standin.jsonbody import JSON, opt_bool, opt_int, opt_str, read_object
 
 
 def machine_to_change(core: Core, app_name: str, machine_id: str, request: Request, action: str) -> Machine:

@@ -1,23 +1,20 @@
-"""The request log: what a test may assert about the traffic a client sent.
+"""The emulator's request records: what a test may assert about the traffic a client sent.
 
-Headers are never kept (they carry the token). Bodies are kept parsed, with secret values replaced and
-any occurrence of the caller's token scrubbed, so a client that leaks its token into a body or a query
-string is caught without the log itself becoming a leak.
+Headers are never kept (they carry the token); paths and queries are redacted as standin.reqlog says. Bodies
+are kept parsed, with secret values replaced and any occurrence of the caller's token scrubbed, so a client
+that leaks its token into a body is caught without the log itself becoming a leak.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
-REDACTED = "<redacted>"
+from standin.reqlog import REDACTED
+
 _SECRETS_PATH = re.compile(r"/v1/apps/[^/]+/secrets(/[^/]+)?")
-_SENSITIVE_QUERY_KEYS = frozenset({"token", "access_token", "password", "secret"})
 MAX_RECORDS = 10_000
 
 
@@ -69,35 +66,3 @@ def redact_body(path: str, raw: bytes, token: str | None) -> Any:
             return REDACTED
         return _scrub(text, token)
     return _scrub(_redact_secret_values(path, body), token)
-
-
-def redact_path(path: str, token: str | None) -> str:
-    return path.replace(token, REDACTED) if token else path
-
-
-def redact_query(query: str, token: str | None) -> str:
-    if not query:
-        return ""
-    pairs = parse_qsl(query, keep_blank_values=True)
-    cleaned = [
-        (k, REDACTED if k.lower() in _SENSITIVE_QUERY_KEYS or (token and token in v) else v) for k, v in pairs
-    ]
-    return urlencode(cleaned)
-
-
-class RequestLog:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._records: deque[RequestRecord] = deque(maxlen=MAX_RECORDS)
-
-    def add(self, record: RequestRecord) -> None:
-        with self._lock:
-            self._records.append(record)
-
-    def all(self) -> list[RequestRecord]:
-        with self._lock:
-            return list(self._records)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._records.clear()

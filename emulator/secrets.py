@@ -20,8 +20,9 @@ from fastapi.responses import JSONResponse
 from emulator import ids
 from emulator.core import Core, get_core
 from emulator.errors import FlyError, bad_request, not_found, precondition
-from emulator.jsonbody import opt_obj, query_bool, query_int, read_object
+from emulator.query import query_bool, query_int
 from emulator.state import Secret
+from standin.jsonbody import opt_obj, read_object
 
 router = APIRouter()
 

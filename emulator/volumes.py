@@ -22,9 +22,9 @@ from fastapi import APIRouter, Request
 from emulator import ids, lifecycle
 from emulator.core import Core, get_core
 from emulator.errors import FlyError, bad_request, not_found, precondition
-from emulator.jsonbody import JSON, opt_bool, opt_int, opt_obj, opt_str, read_object, str_list
 from emulator.regions import is_region
 from emulator.state import Machine, Snapshot, Volume
+from standin.jsonbody import JSON, opt_bool, opt_int, opt_obj, opt_str, read_object, str_list
 
 router = APIRouter()
 

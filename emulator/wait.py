@@ -16,9 +16,10 @@ from fastapi import APIRouter, Request
 from emulator import lifecycle
 from emulator.core import get_core
 from emulator.errors import FlyError, bad_request, precondition
-from emulator.jsonbody import JSON, query_int
 from emulator.machine_views import ONE, get_machine
+from emulator.query import query_int
 from emulator.state import Machine
+from standin.jsonbody import JSON
 
 router = APIRouter()
 

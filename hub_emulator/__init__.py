@@ -6,13 +6,15 @@ client's convenience: a request it cannot answer the way the Hub would is an err
 (`{"error": ...}` with `X-Error-Message`, and `X-Error-Code` where the Hub sets one), most often a 400 that
 starts "Not modelled by the Hub stand-in", never a silent success.
 
-Modules: state (data model), blobs (file contents and hashes), ids, errors, bodies (strict JSON readers), auth
-(tokens, ownership), repostore (histories, lookups), card (README front matter), gitrules (paths, LFS patterns,
-.gitignore), hardware (flavor catalog), lifecycle (Space stage machine), runtime (what events do to a Space),
-volumes; routes: users (whoami), repos, commits, tree, downloads (resolve + CDN), spaces (settings, runtime),
-logs (SSE), visits (the Space's host), buckets; streaming (bodies, ranges, bandwidth), faults, reqlog, core,
-introspect (state, billable, leftovers, settings), fixtures (seeding), control (/__hub), asgi (app + pipeline),
-server (HubEmulator), __main__ (`python -m hub_emulator`).
+Modules: state (data model), blobs (file contents and hashes), ids, errors, query (strict query readers), auth
+(tokens, ownership), repostore (histories, lookups), card (README front matter), gitrules (paths, LFS
+patterns, .gitignore), hardware (flavor catalog), lifecycle (Space stage machine), runtime (what events do to
+a Space), volumes; routes: users (whoami), repos, commits, tree, downloads (resolve + CDN), spaces (settings,
+runtime), logs (SSE), visits (the Space's host), buckets; streaming (bodies, ranges, bandwidth), reqlog
+(request records), core, introspect (state, billable, leftovers, settings), fixtures (seeding), control
+(/__hub), asgi (app + pipeline), server (HubEmulator), __main__ (`python -m hub_emulator`). What every
+stand-in shares (the fault book, the pipeline, the request log, strict JSON readers, the server, the control
+routes, the CLI) is in the `standin` package.
 
 Where the Hub's answer is undocumented, the stand-in chooses and says so here:
 - Auth: an unknown token is 401 "Invalid credentials in Authorization header"; a write without a token is 401;

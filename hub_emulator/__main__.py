@@ -9,27 +9,22 @@ POST /__hub/tokens).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
-
-import uvicorn
 
 from hub_emulator import fixtures, introspect
-from hub_emulator.asgi import build_app
+from hub_emulator.asgi import UVICORN_OPTIONS, build_app
 from hub_emulator.control import PREFIX
 from hub_emulator.core import Core
-from hub_emulator.errors import HubError
 from hub_emulator.state import Settings
+from standin.cli import add_listen_arguments, serve_until_signalled
+from standin.errors import ServiceError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m hub_emulator", description="Hugging Face Hub stand-in")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")
-    parser.add_argument("--port", type=int, default=4290)
+    add_listen_arguments(parser, port=4290)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     parser.add_argument("--bandwidth", type=float, default=None, help="bytes/s per download connection")
     parser.add_argument("--build-seconds", type=float, default=2.0)
@@ -68,15 +63,6 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-class _StopRequestedError(Exception):
-    """Raised by our signal handler: uvicorn shuts down gracefully, then re-raises the signal it caught,
-    which lands here instead of killing the process, so the exit is clean (status 0)."""
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise _StopRequestedError(signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     core = Core(Settings())
@@ -93,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             },
         )
         tokens = _seed(core, args)
-    except HubError as exc:
+    except ServiceError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     if args.token_file is not None:
@@ -108,17 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         f"users: {', '.join(sorted(core.store.users)) or 'none yet'}; tokens issued: {len(tokens)}",
         flush=True,
     )
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _stop)
-    with contextlib.suppress(_StopRequestedError):
-        uvicorn.run(
-            build_app(core),
-            host=args.host,
-            port=args.port,
-            log_level="warning",
-            access_log=False,
-            date_header=False,
-        )
+    serve_until_signalled(build_app(core), host=args.host, port=args.port, **UVICORN_OPTIONS)
     print("Hub stand-in stopped", flush=True)
     return 0
 

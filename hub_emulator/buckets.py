@@ -13,11 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from hub_emulator import auth, ids
-from hub_emulator.bodies import opt_bool, opt_str, query_flag, read_object
 from hub_emulator.core import Core, get_core
 from hub_emulator.errors import HubError, bad_request, entry_not_found, not_modelled, repo_not_found
+from hub_emulator.query import query_flag
 from hub_emulator.repos import base_url
 from hub_emulator.state import Bucket, BucketFile
+from standin.jsonbody import opt_bool, opt_str, read_object
 
 router = APIRouter()
 BUCKET = "/api/buckets/{namespace}/{name}"

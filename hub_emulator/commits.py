@@ -18,7 +18,6 @@ from fastapi.responses import JSONResponse
 
 from hub_emulator import auth, card, gitrules, ids, runtime
 from hub_emulator.blobs import Blob
-from hub_emulator.bodies import opt_list, opt_str, read_object
 from hub_emulator.core import Core, get_core
 from hub_emulator.errors import HubError, bad_request, entry_not_found, not_modelled, revision_not_found
 from hub_emulator.repos import base_url
@@ -32,6 +31,7 @@ from hub_emulator.repostore import (
     visible_repo,
 )
 from hub_emulator.state import Repo, RepoEntry
+from standin.jsonbody import opt_list, opt_str, read_object
 
 router = APIRouter()
 SAMPLE_BYTES = 512

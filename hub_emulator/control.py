@@ -1,6 +1,6 @@
-"""The control surface under /__hub/: the same switches, fixtures and views as the Python API, over HTTP, for
-users in another process (the sandbox, benchmarks, a Pulumi engine subprocess). No auth, no latency, no faults,
-and not recorded in the request log: it is the test harness, not the Hub.
+"""The control surface under /__hub/: the routes every stand-in has (standin.control: health, state, billable,
+requests, faults, settings, reset) and the Hub's own fixtures and views. No auth, no latency, no faults, and
+not recorded in the request log: it is the test harness, not the Hub.
 
 File contents travel as one of `{"text": "..."}`, `{"base64": "..."}` or `{"synthetic": {"size": N, "seed": S}}`.
 """
@@ -11,16 +11,24 @@ import base64
 import binascii
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from hub_emulator import fixtures, introspect
 from hub_emulator.blobs import Content, synthetic
-from hub_emulator.bodies import opt_bool, opt_int, opt_list, opt_str, read_object, req_str
-from hub_emulator.core import get_core
+from hub_emulator.core import Core, get_core
 from hub_emulator.errors import bad_request
+from standin.control import control_router
+from standin.jsonbody import opt_bool, opt_int, opt_list, opt_str, read_object, req_str
 
 PREFIX = "/__hub"
-router = APIRouter(prefix=PREFIX)
+router = control_router(
+    PREFIX,
+    service="Hugging Face Hub stand-in",
+    core_type=Core,
+    state=introspect.state_snapshot,
+    billable=introspect.billable,
+    apply_settings=introspect.apply_settings,
+)
 
 
 def content_of(obj: object, where: str) -> Content:
@@ -49,81 +57,9 @@ def _lines(body: dict[str, Any]) -> list[str]:
     return lines
 
 
-@router.get("/health")
-async def health() -> dict[str, Any]:
-    return {"ok": True, "emulation": True, "service": "Hugging Face Hub stand-in"}
-
-
-@router.get("/state")
-async def state(request: Request) -> dict[str, Any]:
-    return introspect.state_snapshot(get_core(request))
-
-
-@router.get("/billable")
-async def billable(request: Request) -> dict[str, Any]:
-    return {"billable": introspect.billable(get_core(request))}
-
-
 @router.get("/leftovers")
 async def leftovers(request: Request) -> dict[str, Any]:
     return {"leftovers": introspect.leftovers(get_core(request))}
-
-
-@router.get("/requests")
-async def requests(request: Request) -> list[dict[str, Any]]:
-    return [r.as_dict() for r in get_core(request).log.all()]
-
-
-@router.delete("/requests")
-async def clear_requests(request: Request) -> dict[str, Any]:
-    get_core(request).log.clear()
-    return {"ok": True}
-
-
-@router.get("/faults")
-async def list_faults(request: Request) -> list[dict[str, Any]]:
-    return get_core(request).faults.snapshot()
-
-
-@router.post("/faults")
-async def add_fault(request: Request) -> dict[str, Any]:
-    """Body: {method?, path (regex over the URL path), status?, times?, retry_after?, message?, after?, cut_after?}."""
-    body = await read_object(request)
-    retry_after = body.get("retry_after")
-    if retry_after is not None and (
-        isinstance(retry_after, bool) or not isinstance(retry_after, int | float)
-    ):
-        raise bad_request("retry_after must be a number of seconds")
-    try:
-        fault = get_core(request).faults.add(
-            method=opt_str(body, "method") or "*",
-            path=req_str(body, "path"),
-            status=opt_int(body, "status") or 503,
-            times=opt_int(body, "times") or 1,
-            retry_after=None if retry_after is None else float(retry_after),
-            message=opt_str(body, "message"),
-            after=bool(opt_bool(body, "after")),
-            cut_after=opt_int(body, "cut_after"),
-        )
-    except ValueError as exc:
-        raise bad_request(str(exc)) from None
-    return fault.snapshot()
-
-
-@router.delete("/faults")
-async def clear_faults(request: Request) -> dict[str, Any]:
-    get_core(request).faults.clear()
-    return {"ok": True}
-
-
-@router.get("/settings")
-async def show_settings(request: Request) -> dict[str, Any]:
-    return get_core(request).settings.snapshot()
-
-
-@router.post("/settings")
-async def change_settings(request: Request) -> dict[str, Any]:
-    return introspect.apply_settings(get_core(request), await read_object(request))
 
 
 @router.post("/users")
@@ -216,10 +152,4 @@ async def clear_failures(namespace: str, name: str, request: Request) -> dict[st
 @router.post("/spaces/{namespace}/{name}/run-log")
 async def append_run_log(namespace: str, name: str, request: Request) -> dict[str, Any]:
     fixtures.append_run_log(get_core(request), f"{namespace}/{name}", _lines(await read_object(request)))
-    return {"ok": True}
-
-
-@router.post("/reset")
-async def reset(request: Request) -> dict[str, Any]:
-    get_core(request).reset()
     return {"ok": True}

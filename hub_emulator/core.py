@@ -1,31 +1,25 @@
-"""The stand-in's shared core: state, switches, faults and the request log, behind one lock."""
+"""The stand-in's core: state, switches, faults and the request log behind one lock (standin.core), with
+the Hub's tokens, CDN signatures and Space clocks."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-import threading
 import time
 
 from fastapi import Request
 
 from hub_emulator import lifecycle
-from hub_emulator.faults import FaultBook
-from hub_emulator.reqlog import RequestLog
+from hub_emulator.reqlog import MAX_RECORDS, RequestRecord
 from hub_emulator.state import Repo, Settings, Store, TokenGrant
+from standin.core import StandInCore, core_of, token_digest
 
 
-class Core:
+class Core(StandInCore[Settings, Store, RequestRecord]):
     def __init__(self, settings: Settings | None = None) -> None:
-        self.lock = threading.RLock()
-        self.settings = settings or Settings()
-        self.store = Store()
-        self.faults = FaultBook()
-        self.log = RequestLog()
-        # Per-instance keys: secret digests show that a value changed without being a dictionary-attackable
-        # hash of it, and CDN links are signed so they cannot be forged or reused after they expire.
-        self._digest_key = secrets.token_bytes(32)
+        super().__init__(settings or Settings(), Store, max_records=MAX_RECORDS)
+        # Per-instance key: CDN links are signed so they cannot be forged or reused after they expire.
         self._cdn_key = secrets.token_bytes(32)
 
     # --- tokens (only digests are kept, so no snapshot or dump can reveal a token) ----------------
@@ -36,10 +30,7 @@ class Core:
     def add_token(self, token: str, grant: TokenGrant) -> None:
         self.store.tokens[token_digest(token)] = grant
 
-    # --- keyed digests and signatures ----------------------------------------------------------------
-
-    def secret_digest(self, value: str) -> str:
-        return hmac.new(self._digest_key, value.encode(), hashlib.sha256).hexdigest()[:16]
+    # --- signatures ----------------------------------------------------------------------------------
 
     def cdn_signature(self, *parts: str) -> str:
         return hmac.new(self._cdn_key, "\0".join(parts).encode(), hashlib.sha256).hexdigest()
@@ -59,19 +50,6 @@ class Core:
         if repo.space is not None:
             lifecycle.advance(repo.space, time.monotonic() if now is None else now, self.timing())
 
-    def reset(self) -> None:
-        """Forget users, tokens, repos, buckets, failure plans, faults and logged requests; keep the switches."""
-        with self.lock:
-            self.store = Store()
-            self.faults.clear()
-            self.log.clear()
-
-
-def token_digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
 
 def get_core(request: Request) -> Core:
-    core = request.app.state.core
-    assert isinstance(core, Core)
-    return core
+    return core_of(request, Core)

@@ -7,10 +7,9 @@ and the code wherever the Hub sets one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from fastapi.responses import JSONResponse
+
+from standin.errors import ErrorShape, ServiceError
 
 REPO_NOT_FOUND = "RepoNotFound"
 REVISION_NOT_FOUND = "RevisionNotFound"
@@ -38,36 +37,15 @@ REASONS: dict[int, str] = {
 }
 
 
-class HubError(Exception):
-    """A non-success answer; raised anywhere in a handler, rendered by the app."""
+class HubError(ServiceError):
+    """A non-success answer; raised anywhere in a handler, rendered in the Hub's shape."""
 
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.headers = dict(headers or {})
-        self.extra = dict(extra or {})  # more body fields (a 409 on create names the existing repo's url)
 
-    def all_headers(self) -> dict[str, str]:
-        headers = {"X-Error-Message": _header_safe(self.message), **self.headers}
-        if self.code:
-            headers["X-Error-Code"] = self.code
-        return headers
-
-    def body(self) -> dict[str, Any]:
-        return {**self.extra, "error": self.message}
-
-    def response(self) -> JSONResponse:
-        return JSONResponse(self.body(), status_code=self.status, headers=self.all_headers())
+def render(error: ServiceError) -> JSONResponse:
+    headers = {"X-Error-Message": _header_safe(error.message), **error.headers}
+    if error.code:
+        headers["X-Error-Code"] = error.code
+    return JSONResponse({**error.extra, "error": error.message}, status_code=error.status, headers=headers)
 
 
 def _header_safe(text: str) -> str:
@@ -75,10 +53,7 @@ def _header_safe(text: str) -> str:
     return flat.encode("latin-1", errors="replace").decode("latin-1")
 
 
-def error_response(
-    status: int, message: str | None = None, *, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    return HubError(status, message or REASONS.get(status, "Error"), headers=headers).response()
+SHAPE = ErrorShape(render, REASONS, fallback="Error", internal="internal error in the Hub stand-in")
 
 
 def bad_request(message: str) -> HubError:

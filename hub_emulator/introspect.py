@@ -6,7 +6,6 @@ thing. Secret values and tokens appear nowhere: secrets as keyed digests, tokens
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -14,47 +13,30 @@ from hub_emulator import hardware, ids, lifecycle, runtime
 from hub_emulator.core import Core
 from hub_emulator.errors import bad_request
 from hub_emulator.state import LogLine, Repo
+from standin import settings
 
-# setting -> (type, minimum, minimum is exclusive, may be None)
-SETTINGS: dict[str, tuple[type, float, bool, bool]] = {
-    "latency": (float, 0.0, False, False),
-    "bandwidth": (float, 0.0, True, True),
-    "build_seconds": (float, 0.0, False, False),
-    "start_seconds": (float, 0.0, False, False),
-    "sleep_time_scale": (float, 0.0, True, False),
-    "log_idle_seconds": (float, 0.0, True, False),
-    "regular_file_limit": (int, 0, False, False),
-    "tree_page_size": (int, 1, False, False),
-    "cdn_host": (str, 0, False, False),
+
+def _host_name(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value or "/" in value or ":" in value:
+        raise bad_request(f"{key} must be a host name")
+    return value
+
+
+SETTINGS: dict[str, settings.Check] = {
+    "latency": settings.number(minimum=0.0),
+    "bandwidth": settings.optional(settings.number(minimum=0.0, above=True)),
+    "build_seconds": settings.number(minimum=0.0),
+    "start_seconds": settings.number(minimum=0.0),
+    "sleep_time_scale": settings.number(minimum=0.0, above=True),
+    "log_idle_seconds": settings.number(minimum=0.0, above=True),
+    "regular_file_limit": settings.number(minimum=0, whole=True),
+    "tree_page_size": settings.number(minimum=1, whole=True),
+    "cdn_host": _host_name,
 }
 
 
 def apply_settings(core: Core, changes: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(changes) - set(SETTINGS)
-    if unknown:
-        raise bad_request(f"unknown settings: {', '.join(sorted(unknown))}; known: {', '.join(SETTINGS)}")
-    checked = {key: _check_setting(key, value) for key, value in changes.items()}
-    with core.lock:
-        for key, value in checked.items():
-            setattr(core.settings, key, value)
-        return core.settings.snapshot()
-
-
-def _check_setting(key: str, value: Any) -> Any:
-    kind, minimum, exclusive, nullable = SETTINGS[key]
-    if value is None and nullable:
-        return None
-    if kind is str:
-        if not isinstance(value, str) or not value or "/" in value or ":" in value:
-            raise bad_request(f"{key} must be a host name")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise bad_request(f"{key} must be a number")
-    if kind is int and not float(value).is_integer():
-        raise bad_request(f"{key} must be a whole number")
-    if value < minimum or (exclusive and value == minimum):
-        raise bad_request(f"{key} must be {'above' if exclusive else 'at least'} {minimum}")
-    return int(value) if kind is int else float(value)
+    return settings.apply_settings(core, SETTINGS, changes)
 
 
 # --- views ---------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from hub_emulator import auth, card, hardware, ids, runtime
-from hub_emulator.bodies import JSON, opt_bool, opt_int, opt_list, opt_str, read_object, req_str
 from hub_emulator.core import Core, get_core
 from hub_emulator.errors import HubError, bad_request, not_modelled, repo_not_found
 from hub_emulator.repostore import (
@@ -25,6 +24,7 @@ from hub_emulator.repostore import (
 )
 from hub_emulator.state import Commit, Repo, Secret, SpaceRuntimeState, Variable
 from hub_emulator.volumes import check_volumes
+from standin.jsonbody import JSON, opt_bool, opt_int, opt_list, opt_str, read_object, req_str
 
 router = APIRouter()
 ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -9,27 +9,21 @@ The Python methods act on the same core as the HTTP control surface (/__hub), so
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
-from types import TracebackType
-from typing import Any, TypeVar
-
-import uvicorn
+from typing import Any, TypeVar, Unpack
 
 from hub_emulator import fixtures, ids, introspect
-from hub_emulator.asgi import build_app
+from hub_emulator.asgi import UVICORN_OPTIONS, build_app
 from hub_emulator.blobs import Content
 from hub_emulator.control import PREFIX as CONTROL_PREFIX
 from hub_emulator.core import Core
-from hub_emulator.errors import HubError
 from hub_emulator.reqlog import RequestRecord
 from hub_emulator.state import Settings
 from hub_emulator.visits import PREFIX as SPACES_PREFIX
+from standin.errors import ServiceError
+from standin.faults import FaultOptions
+from standin.server import StandInServer
 
-STARTUP_TIMEOUT_S = 10.0
-SHUTDOWN_TIMEOUT_S = 10.0
 T = TypeVar("T")
 
 
@@ -40,11 +34,11 @@ class HubEmulatorError(RuntimeError):
 def _control(call: Callable[[], T]) -> T:
     try:
         return call()
-    except HubError as exc:
+    except ServiceError as exc:
         raise HubEmulatorError(f"{exc.status}: {exc.message}") from None
 
 
-class HubEmulator:
+class HubEmulator(StandInServer[Core, RequestRecord]):
     def __init__(
         self,
         *,
@@ -60,10 +54,10 @@ class HubEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.core = Core(Settings())
+        core = Core(Settings())
         _control(
             lambda: introspect.apply_settings(
-                self.core,
+                core,
                 {
                     "latency": latency,
                     "bandwidth": bandwidth,
@@ -77,22 +71,23 @@ class HubEmulator:
                 },
             )
         )
-        self.app = build_app(self.core)
-        self._host = host
-        self._requested_port = port
-        self._socket: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
+        super().__init__(
+            core,
+            build_app(core),
+            host=host,
+            port=port,
+            thread_name="hub-emulator",
+            called="the stand-in",
+            error=HubEmulatorError,
+            uvicorn_options=UVICORN_OPTIONS,
+        )
 
-    # --- lifecycle ------------------------------------------------------------------------------------
+    # --- addresses (start, stop and the context manager come from standin.server) -------------------
 
     @property
     def url(self) -> str:
         """The endpoint: `HfApi(endpoint=hub.url)` or `HF_ENDPOINT` (the Hub's is https://huggingface.co)."""
-        if not self.port:
-            raise HubEmulatorError("the stand-in is not running; call start() or use it as a context manager")
-        return f"http://{self._host}:{self.port}"
+        return self.root_url
 
     @property
     def control_url(self) -> str:
@@ -102,49 +97,6 @@ class HubEmulator:
         """What `space_info(space_id).host` answers: where visits to the Space go."""
         owner, _, name = space_id.partition("/")
         return f"{self.url}{SPACES_PREFIX}/{ids.subdomain(owner, name)}"
-
-    def start(self) -> HubEmulator:
-        if self._thread is not None:
-            return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self._host, self._requested_port))
-        self._socket = sock
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="off", date_header=False
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name=f"hub-emulator-{self.port}", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise HubEmulatorError("the stand-in's HTTP server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=SHUTDOWN_TIMEOUT_S)
-        if self._socket is not None:
-            self._socket.close()
-        self._server, self._thread, self._socket = None, None, None
-        self.port = 0
-
-    def __enter__(self) -> HubEmulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- users and tokens -------------------------------------------------------------------------------
 
@@ -219,30 +171,17 @@ class HubEmulator:
         status: int = 503,
         times: int = 1,
         retry_after: float | None = None,
-        *,
-        message: str | None = None,
-        after: bool = False,
-        cut_after: int | None = None,
+        **options: Unpack[FaultOptions],
     ) -> None:
         """For the next `times` requests whose method matches (or "*") and whose URL path fully matches the regex
-        `path`: answer `status`; with `after=True` let the request take effect first; with `cut_after=N` send
-        the first N body bytes and drop the connection."""
+        `path`: answer `status`; `seconds`, `after`, `cut_after` and `message` as standin.faults describes them.
+        A bad fault is a HubEmulatorError."""
         try:
             self.core.faults.add(
-                method=method,
-                path=path,
-                status=status,
-                times=times,
-                retry_after=retry_after,
-                message=message,
-                after=after,
-                cut_after=cut_after,
+                method=method, path=path, status=status, times=times, retry_after=retry_after, **options
             )
         except ValueError as exc:
             raise HubEmulatorError(str(exc)) from None
-
-    def clear_faults(self) -> None:
-        self.core.faults.clear()
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change any constructor setting but host/port (latency, bandwidth, build_seconds, ...)."""
@@ -259,12 +198,6 @@ class HubEmulator:
 
     # --- views --------------------------------------------------------------------------------------------
 
-    def requests(self) -> list[RequestRecord]:
-        return self.core.log.all()
-
-    def clear_requests(self) -> None:
-        self.core.log.clear()
-
     def state(self) -> dict[str, Any]:
         return introspect.state_snapshot(self.core)
 
@@ -273,7 +206,3 @@ class HubEmulator:
 
     def leftovers(self) -> list[str]:
         return introspect.leftovers(self.core)
-
-    def reset(self) -> None:
-        """Forget users, tokens, repos, buckets, planned failures, faults and logged requests; keep settings."""
-        self.core.reset()

@@ -13,7 +13,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from hub_emulator import auth, hardware, runtime
-from hub_emulator.bodies import opt_int, read_object, req_str
 from hub_emulator.core import Core, get_core
 from hub_emulator.errors import HubError, bad_request, not_modelled
 from hub_emulator.ids import iso
@@ -21,6 +20,7 @@ from hub_emulator.repos import check_key_value, check_sleep_time
 from hub_emulator.repostore import visible_repo
 from hub_emulator.state import Repo, Secret, Variable
 from hub_emulator.volumes import check_volumes
+from standin.jsonbody import opt_int, read_object, req_str
 
 router = APIRouter()
 SPACE = "/api/spaces/{owner}/{name}"

@@ -16,9 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from hub_emulator import auth, ids
-from hub_emulator.bodies import query_flag
 from hub_emulator.core import get_core
 from hub_emulator.errors import bad_request, entry_not_found, not_modelled
+from hub_emulator.query import query_flag
 from hub_emulator.repostore import repo_route, repo_type_of, resolve, visible_repo
 from hub_emulator.state import Commit
 

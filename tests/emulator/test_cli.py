@@ -3,43 +3,24 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.standin.processes import free_port, running, wait_until_up
 
 pytestmark = pytest.mark.timeout(60)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the emulator exited early"
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    pytest.fail("the emulator did not start within 15 s")
-
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
 def test_module_runs_answers_and_stops_on_signal(stop_signal: signal.Signals) -> None:
-    port = _free_port()
-    proc = subprocess.Popen(
+    port = free_port()
+    with running(
         [
             sys.executable,
             "-m",
@@ -51,15 +32,10 @@ def test_module_runs_answers_and_stops_on_signal(stop_signal: signal.Signals) ->
             "0",
             "--token",
             "cli-token",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+        ]
+    ) as proc:
         root = f"http://127.0.0.1:{port}"
-        _wait_until_up(f"{root}/__emulator/health", proc)
+        wait_until_up(f"{root}/__emulator/health", proc, "the emulator")
         headers = {"Authorization": "Bearer cli-token"}
         created = httpx.post(
             f"{root}/v1/apps", json={"name": "cli-app", "org_slug": "personal"}, headers=headers
@@ -71,10 +47,6 @@ def test_module_runs_answers_and_stops_on_signal(stop_signal: signal.Signals) ->
         assert httpx.get(f"{root}/__emulator/settings").json()["gpus_offered"] is True
         proc.send_signal(stop_signal)
         out, err = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert "emulation" in out
     assert f"{root}/v1" in out

@@ -186,3 +186,14 @@ def test_billable_lists_what_is_left_and_empties_after_cleanup(
     assert emu.billable() == [f"app {APP} (org personal)"]
     client.delete(f"/apps/{APP}")
     assert emu.billable() == []
+
+
+def test_a_cut_fault_drops_the_connection_after_part_of_the_answer(
+    client: httpx.Client, emu: FlyEmulator
+) -> None:
+    create_app(client)
+    emu.inject_fault(method="GET", path=rf"/v1/apps/{APP}", cut_after=5)
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.get(f"/apps/{APP}")
+    assert client.get(f"/apps/{APP}").status_code == 200
+    assert [r.status for r in emu.requests() if r.method == "GET"] == [200, 200]

@@ -4,43 +4,24 @@ a file (never printed), and stops cleanly on signals."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from huggingface_hub import HfApi
 
+from tests.standin.processes import free_port, running, wait_until_up
+
 pytestmark = pytest.mark.timeout(60)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the stand-in exited early"
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    pytest.fail("the stand-in did not start within 15 s")
-
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
 def test_module_serves_hfapi_and_stops_on_signal(stop_signal: signal.Signals, tmp_path: Path) -> None:
-    port, tokens = _free_port(), tmp_path / "tokens"
+    port, tokens = free_port(), tmp_path / "tokens"
     command = [sys.executable, "-m", "hub_emulator", "--port", str(port), "--build-seconds", "0.05"]
     command += [
         "--user",
@@ -52,10 +33,9 @@ def test_module_serves_hfapi_and_stops_on_signal(stop_signal: signal.Signals, tm
         "--token-file",
         str(tokens),
     ]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with running(command) as proc:
         root = f"http://127.0.0.1:{port}"
-        _wait_until_up(f"{root}/__hub/health", proc)
+        wait_until_up(f"{root}/__hub/health", proc, "the stand-in")
         write, read = tokens.read_text().split()
         assert tokens.stat().st_mode & 0o077 == 0
         api = HfApi(endpoint=root, token=write)
@@ -65,10 +45,6 @@ def test_module_serves_hfapi_and_stops_on_signal(stop_signal: signal.Signals, tm
         assert httpx.get(f"{root}/__hub/settings").json()["build_seconds"] == 0.05
         proc.send_signal(stop_signal)
         out, err = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert "emulation" in out
     assert f"endpoint:    {root}" in out

@@ -194,3 +194,12 @@ def test_unknown_routes_answer_json_404_naming_the_route(hub: HubEmulator, peopl
     assert response.status_code == 404
     assert response.json() == {"error": "no such route: GET /api/no/such/thing/here"}
     assert "X-Error-Code" not in response.headers  # never mistaken for RepoNotFound
+
+
+def test_a_timed_fault_answers_every_matching_request_until_it_expires(hub: HubEmulator, api: HfApi) -> None:
+    hub.inject_fault("GET", r"/api/whoami-v2", status=503, seconds=0.4)
+    url, headers = f"{hub.url}/api/whoami-v2", {"Authorization": f"Bearer {api.token}"}
+    assert {httpx.get(url, headers=headers).status_code for _ in range(4)} == {503}
+    time.sleep(0.45)
+    assert api.whoami()["name"] == "alice"
+    assert hub.state()["faults"] == []
