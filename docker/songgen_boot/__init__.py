@@ -3,8 +3,10 @@
 What it does, in order, on every boot:
 
 1. Reads its configuration from the environment (below) and fails at once, naming every bad variable.
-2. If started as root, hands the volume to the unprivileged runtime user and drops to it.
-3. Lays out the volume (``SONGGEN_DATA_DIR``, ``/data`` on Fly) and links it into the app directory
+   On Kubernetes it also finds its namespace and service-account credentials now, not when idle.
+2. If started as root, hands the writable dirs to the unprivileged runtime user and drops to it.
+   Started as anyone else (Spaces runs images as uid 1000) it needs no root and changes no owner.
+3. Lays out the data dir (``SONGGEN_DATA_DIR``, ``/data``) and links it into the app directory
    where the Studio expects its files, so nothing a user makes lives on the machine's ephemeral disk::
 
        /data/runtime/{ckpt,third_party}   <- lglg666/SongGeneration-Runtime   app/ckpt, app/third_party
@@ -14,18 +16,46 @@ What it does, in order, on every boot:
        /data/cache/                       HF_HOME, TORCH_HOME, XDG_CACHE_HOME, PYTHONPYCACHEPREFIX
        /data/.songgen/manifests/          what this entrypoint downloaded and verified
 
-4. Fills what is missing from Hugging Face: the runtime bundle and the models in ``SONGGEN_MODELS``.
-   Downloads resume (HTTP Range) after a broken connection or a restart, every file is verified
-   (sha256 from the tree API's LFS info, the git blob id for small files) before it is moved into
-   place, and progress (bytes, percent, rate) goes to stdout. Free space is checked before the first
-   byte is fetched. A complete cache is recognised from the local manifests without any network access.
+   With ``SONGGEN_DATA_BUCKET=1`` (a Spaces bucket mount: uploads on close, no symlinks, stale reads)
+   the three state files live on local disk (``SONGGEN_LOCAL_DIR/state``), restored from the bucket
+   at boot and written back whole (temp file + rename, complete JSON only) when they change and once
+   after the Studio stops. Nothing the entrypoint writes on the data dir is a symlink.
+4. Weights, one of two ways:
+
+   - a volume (default): fills what is missing from Hugging Face, the runtime bundle and the models
+     in ``SONGGEN_MODELS``. Downloads resume (HTTP Range) after a broken connection or a restart,
+     every file is verified (sha256 from the tree API's LFS info, the git blob id for small files)
+     before it is moved into place, and progress (bytes, percent, rate) goes to stdout. Free space is
+     checked before the first byte is fetched. A complete cache is recognised from the local
+     manifests without any network access. The Studio's patched files are copied over the bundle.
+   - read-only mounts (``SONGGEN_WEIGHTS_DIR``, e.g. Spaces repo volumes)::
+
+       <weights>/runtime/{ckpt,third_party}   <- app/ckpt, app/third_party (via the link farm below)
+       <weights>/models/<model_id>/           <- app/<model_id>
+
+     Nothing is downloaded and nothing is written to a mount. The patched files go into a link farm
+     on local disk (``SONGGEN_LOCAL_DIR/runtime``: real dirs along their paths, symlinks for every
+     other entry, the patched files real). ``SONGGEN_COPY_MODELS=1`` copies the chosen models to
+     ``SONGGEN_LOCAL_DIR/models`` first, each file read back and checked against the source's sha256.
+
+   Either way the verified models are recorded in the Studio's ``verified_models.json``.
 5. Starts the Studio (``python main.py --host 0.0.0.0 --port $PORT`` in the app directory), forwards
-   SIGTERM/SIGINT/SIGHUP to it and exits with its exit code.
+   SIGTERM/SIGINT/SIGHUP to it and exits with its exit code. With ``SONGGEN_DRAIN_SECONDS`` > 0 a
+   SIGTERM is held back while songs run or wait, up to that long, so a platform stop does not cut a
+   song; a second signal ends the drain.
 6. Scale to zero without losing work: with ``SONGGEN_IDLE_STOP_MINUTES`` > 0 it watches the Studio's
-   API and its access log. Once nothing has been generating, queued or downloading and no request has
-   come in for that long, it stops the Studio and exits 0, so Fly stops the machine (the machine's
-   restart policy must be ``on-failure`` or ``no``); Fly's proxy autostart brings it back on the next
-   request. It never stops while a song is generating or waiting in the queue.
+   API and its access log. It never acts while a song is generating or waiting, or a model loads or
+   downloads. What idle means depends on ``SONGGEN_PLATFORM``:
+
+   - fly: after that long idle it stops the Studio and exits 0, so Fly stops the machine (the
+     machine's restart policy must be ``on-failure`` or ``no``); Fly's proxy autostart brings it
+     back on the next request.
+   - spaces: a Space's sleep timer counts visits, not work; while busy the entrypoint visits the
+     Space's own URL (``SONGGEN_KEEPAWAKE_URL``) every ``SONGGEN_KEEPAWAKE_SECONDS``, and stops once
+     idle, so the timer (set to the same idle minutes) stops the Space. It never exits on its own.
+   - kubernetes: after that long idle it scales its own Deployment to zero through the in-cluster
+     API and keeps serving until the pod gets SIGTERM; a refused scale (403: the Role lacks
+     ``patch`` on ``deployments/scale``) is logged and retried with a bounded back-off.
 
 Why this self-stop and not Fly's proxy autostop (the default for a stack: self-stop on, proxy autostop
 off): the proxy only sees HTTP traffic. A song takes minutes; the user closes the tab, the proxy sees
@@ -38,16 +68,16 @@ Environment (all optional):
 ==============================  ==========================  =================================================
 variable                        default                     meaning
 ==============================  ==========================  =================================================
-SONGGEN_DATA_DIR                /data                       mount point of the persistent volume
+SONGGEN_DATA_DIR                /data                       mount point of the persistent volume (or bucket)
 SONGGEN_APP_DIR                 /opt/songgen/app            the Studio's app directory in the image
 SONGGEN_MODELS                  base                        models to keep on the volume, comma separated:
                                                             base, base-new, base-full, large (or their ids
                                                             songgeneration_base, ...); "none" for none
-SONGGEN_IDLE_STOP_MINUTES       15                          self-stop after this long idle; 0 turns it off
-                                                            (fractions allowed)
+SONGGEN_IDLE_STOP_MINUTES       15                          act on idleness (per SONGGEN_PLATFORM) after this
+                                                            long; 0 turns it off (fractions allowed)
 PORT                            7860                        port the Studio listens on
-HF_TOKEN                        (unset)                     Hugging Face token, sent only to HF_ENDPOINT;
-                                                            never printed
+HF_TOKEN                        (unset)                     Hugging Face token, sent only to HF_ENDPOINT and
+                                                            (spaces) over https to SPACE_HOST; never printed
 HF_ENDPOINT                     https://huggingface.co      Hugging Face endpoint (mirror)
 SONGGEN_HF_REVISION             main                        revision (branch, tag or commit) of every repo
 SONGGEN_RUNTIME_REPO            lglg666/SongGeneration-Runtime  repo of the runtime bundle
@@ -59,7 +89,8 @@ SONGGEN_ASSUME_FREE_BYTES       (unset)                     pretend the volume h
                                                             (tests, dry runs)
 SONGGEN_IDLE_POLL_SECONDS       30                          how often the Studio API is asked
 SONGGEN_IDLE_IGNORE_PATHS       /api/health                 request paths that are not user activity
-                                                            (Fly's health checks)
+                                                            (health checks; the keep-awake's own visits
+                                                            are recognised by their marker)
 SONGGEN_STOP_GRACE_SECONDS      20                          wait after SIGTERM before SIGKILL; keep it below
                                                             the machine's stop_config timeout
 SONGGEN_HOST                    0.0.0.0                     address the Studio binds
@@ -71,24 +102,59 @@ SONGGEN_RETRY_BASE_SECONDS      2                           first back-off betwe
 SONGGEN_HTTP_TIMEOUT_SECONDS    60                          socket timeout of one HTTP read
 SONGGEN_PROGRESS_SECONDS        10                          interval of download progress lines
 SONGGEN_OVERLAY_DIR             /opt/songgen/overlay        patched files laid over the runtime bundle
+SONGGEN_PLATFORM                fly                         fly, spaces or kubernetes: what stopping when
+                                                            idle means (nothing else)
+SONGGEN_DRAIN_SECONDS           0                           on SIGTERM, wait up to this long for running and
+                                                            queued songs before stopping the Studio
+SONGGEN_WEIGHTS_DIR             (unset)                     read-only mounts of the weight repos
+                                                            (runtime/, models/<model_id>/): link, never fill
+SONGGEN_COPY_MODELS             0                           1: copy the chosen models from the mounts to
+                                                            SONGGEN_LOCAL_DIR at boot, verified
+SONGGEN_LOCAL_DIR               /opt/songgen/local          container-local disk: link farm, model copies,
+                                                            the state files of a bucket
+SONGGEN_DATA_BUCKET             0                           1: SONGGEN_DATA_DIR is a bucket mount; state
+                                                            files kept locally and mirrored to it whole
+SONGGEN_STATE_SYNC_SECONDS      5                           how often changed state files reach the bucket
+SONGGEN_CACHE_DIR               $SONGGEN_DATA_DIR/cache     HF_HOME, TORCH_HOME, XDG_CACHE_HOME, bytecode
+SPACE_HOST                      (set by Spaces)             the Space's host; the only one the token is sent
+                                                            to by the keep-awake
+SONGGEN_KEEPAWAKE_URL           https://$SPACE_HOST/        spaces: URL visited while busy
+SONGGEN_KEEPAWAKE_SECONDS       idle/4, at most 300         spaces: period of those visits; must be shorter
+                                                            than the idle minutes (= the Space's sleep time)
+KUBERNETES_SERVICE_HOST/_PORT   (set by Kubernetes)         kubernetes: the in-cluster API server
+SONGGEN_K8S_DEPLOYMENT          (required)                  kubernetes: this Studio's own Deployment
+SONGGEN_K8S_NAMESPACE           the service account's       kubernetes: the Deployment's namespace
+SONGGEN_K8S_SERVICEACCOUNT_DIR  /var/run/secrets/           kubernetes: token, ca.crt and namespace files
+                                kubernetes.io/serviceaccount
+SONGGEN_K8S_RETRY_SECONDS       10                          kubernetes: first back-off after a failed scale
+                                                            (doubles, at most 600)
 ==============================  ==========================  =================================================
 
 Only the standard library is used so the package runs on whichever Python the image has (3.10+).
 
 Modules, lowest first; each imports only modules listed before it::
 
-    console     log lines on stdout, byte counts
-    errors      the failures that end a boot, each mapped to an exit code by __main__
-    config      Settings read from the environment, the model table
-    hub         the Hugging Face client: revisions, tree listings, file downloads
-    checksums   verifying a file against its size, sha256 or git blob id
-    manifest    what is on the volume and verified, per repo
-    progress    download progress lines
-    fill        the resumable, verified fill of the volume
-    layout      the volume's layout, linked into the app directory; the Studio's state files
-    overlays    the Studio's patched files laid over the runtime bundle
-    privileges  handing the volume to the runtime user and dropping root
-    idle_stop   deciding when the Studio is idle
-    supervisor  running the Studio, forwarding signals, the exit code
-    __main__    the boot sequence
+    console      log lines on stdout, byte counts
+    errors       the failures that end a boot, each mapped to an exit code by __main__
+    env          typed values read from the environment, every bad variable noted by name
+    config       Settings (one function per group of variables), the model table, the platforms
+    hub          the Hugging Face client: revisions, tree listings, file downloads
+    checksums    verifying a file against its size, sha256 or git blob id
+    manifest     what is on the volume and verified, per repo
+    progress     download (and copy) progress lines
+    fill         the resumable, verified fill of the volume
+    layout       the data dir's layout, linked into the app directory; the Studio's state files
+    statefiles   a bucket's state files: kept locally, restored at boot, mirrored back whole
+    overlays     the Studio's patched files laid over the runtime bundle on a volume
+    linkfarm     a writable stand-in for a read-only tree: real dirs only where files are replaced
+    copier       SONGGEN_COPY_MODELS: verified copies of mounted models on local disk
+    mounts       SONGGEN_WEIGHTS_DIR: the weights linked from read-only mounts
+    privileges   handing the writable dirs to the runtime user and dropping root
+    idle_stop    deciding when the Studio is idle; the policy interface
+    keepawake    spaces: visiting the Space's own URL while work runs
+    kube         kubernetes: scaling the own Deployment to zero through the in-cluster API
+    idle_policy  what idle means per platform: exit, let the Space sleep, scale to zero
+    drain        on SIGTERM, waiting for running and queued songs
+    supervisor   running the Studio, forwarding signals, the exit code
+    __main__     the boot sequence
 """

@@ -1,4 +1,4 @@
-"""The boot: configuration, privileges, the volume, then the Studio until it exits or idles."""
+"""The boot: configuration, privileges, the data dir and the weights, then the Studio until it exits or idles."""
 
 from __future__ import annotations
 
@@ -11,16 +11,30 @@ from collections.abc import Mapping, Sequence
 
 from .config import Settings
 from .console import log
-from .errors import ConfigError, HubError, InsufficientSpaceError, StopRequestedError
+from .errors import ConfigError, HubError, InsufficientSpaceError, StopRequestedError, WeightsError
 from .fill import Filler
+from .idle_policy import make_idle_policy
 from .layout import lay_out, mark_models_verified
+from .mounts import use_mounted_weights
 from .overlays import apply_overlays
 from .privileges import drop_privileges
+from .statefiles import StateMirror, restore_state_files
 from .supervisor import Supervisor
 
 
 def prepare(settings: Settings, stop: threading.Event) -> None:
+    if settings.data_bucket:
+        restore_state_files(settings)
     lay_out(settings)
+    if settings.weights_dir is not None:
+        use_mounted_weights(settings, stop)
+    else:
+        fill_volume(settings, stop)
+    if settings.data_bucket:
+        StateMirror(settings).sync()  # what the boot recorded reaches the bucket before the Studio runs
+
+
+def fill_volume(settings: Settings, stop: threading.Event) -> None:
     filler = Filler(settings, stop)
     if settings.download:
         manifests = filler.run()
@@ -39,13 +53,14 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env(os.environ if env is None else env)
+        policy = make_idle_policy(settings)
     except ConfigError as err:
         log(str(err))
         return 2
     log(settings.describe())
 
     stop = threading.Event()
-    supervisor = Supervisor(settings, stop)
+    supervisor = Supervisor(settings, stop, policy)
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, supervisor.handle_signal)
 
@@ -59,14 +74,26 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except InsufficientSpaceError as err:
         log(f"ERROR: {err}")
         return 3
-    except (HubError, ConfigError, OSError) as err:
+    except (HubError, ConfigError, WeightsError, OSError) as err:
         log(f"ERROR: {err}")
         return 1
     if args.prepare_only:
         return 0
     if supervisor.received is not None:
         return 128 + supervisor.received
-    return supervisor.run()
+    return run_studio(settings, supervisor)
+
+
+def run_studio(settings: Settings, supervisor: Supervisor) -> int:
+    """The Studio until it exits; with a bucket, its state files mirrored all along and once after."""
+    if not settings.data_bucket:
+        return supervisor.run()
+    mirror = StateMirror(settings)
+    mirror.start()
+    try:
+        return supervisor.run()
+    finally:
+        mirror.close()
 
 
 if __name__ == "__main__":

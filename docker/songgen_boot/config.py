@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 import re
 import sys
-import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from .console import GB
-from .errors import ConfigError
+from .env import EnvReader, is_http_url
 
 # model id (the Studio's name and directory) -> (Hugging Face repo, short name)
 MODELS: dict[str, tuple[str, str]] = {
@@ -19,6 +19,37 @@ MODELS: dict[str, tuple[str, str]] = {
     "songgeneration_base_full": ("lglg666/SongGeneration-base-full", "base-full"),
     "songgeneration_large": ("lglg666/SongGeneration-large", "large"),
 }
+
+# What "stop when idle" means: fly exits 0 (Fly stops the machine), spaces keeps the Space awake only
+# while busy (its sleep timer does the rest), kubernetes scales its own Deployment to zero.
+PLATFORMS = ("fly", "spaces", "kubernetes")
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+# A ping every quarter of the sleep time leaves three missed pings before the Space could sleep.
+KEEPAWAKE_FRACTION = 0.25
+KEEPAWAKE_MAX_SECONDS = 300.0
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+@dataclasses.dataclass(frozen=True)
+class KeepAwakeSettings:
+    """Spaces: the Space's own URL, requested while work runs so its sleep timer does not stop it."""
+
+    url: str
+    period_seconds: float
+    space_host: str | None  # SPACE_HOST: the only host the HF token is sent to
+
+
+@dataclasses.dataclass(frozen=True)
+class KubernetesSettings:
+    """Kubernetes: where the API server is and which Deployment is this Studio's own."""
+
+    api_host: str
+    api_port: int
+    deployment: str
+    namespace: str | None  # None: the service account's namespace file
+    service_account_dir: Path
+    retry_seconds: float  # first back-off after a failed scale; doubles up to 10 minutes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +64,7 @@ class Settings:
     idle_poll_seconds: float = 30.0
     idle_ignore_paths: tuple[str, ...] = ("/api/health",)
     port: int = 7860
-    host: str = "0.0.0.0"  # noqa: S104 - the Studio must be reachable by Fly's proxy
+    host: str = "0.0.0.0"  # noqa: S104 - the Studio must be reachable by the platform's proxy
     hf_endpoint: str = "https://huggingface.co"
     hf_token: str | None = dataclasses.field(default=None, repr=False)
     download: bool = True
@@ -47,114 +78,192 @@ class Settings:
     retry_base_seconds: float = 2.0
     http_timeout_seconds: float = 60.0
     progress_seconds: float = 10.0
+    # ---- platforms and storage ----
+    platform: str = "fly"
+    keepawake: KeepAwakeSettings | None = None  # spaces with idle stop on
+    kubernetes: KubernetesSettings | None = None  # kubernetes with idle stop on
+    drain_seconds: float = 0.0
+    weights_dir: Path | None = None  # read-only mounts of the weight repos instead of a fill
+    copy_models: bool = False
+    local_dir: Path = Path("/opt/songgen/local")
+    data_bucket: bool = False
+    state_sync_seconds: float = 5.0
+    cache_dir: Path = Path("/data/cache")  # from_env: SONGGEN_CACHE_DIR, else <data_dir>/cache
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        errors: list[str] = []
-        defaults = cls()
+        reader = EnvReader(env)
+        data_dir = reader.path("SONGGEN_DATA_DIR", cls.data_dir)
+        fields: dict[str, Any] = {
+            **_paths(reader, data_dir),
+            **_hub(reader),
+            **_fill(reader),
+            **_studio(reader),
+            **_storage(reader, data_dir),
+        }
+        fields.update(_platform(reader, fields["idle_stop_seconds"]))
+        reader.raise_if_invalid()
+        return cls(**fields)
 
-        def text(name: str, default: str) -> str:
-            value = env.get(name, "").strip()
-            return value or default
+    @property
+    def state_dir(self) -> Path:
+        """Where the Studio's state files live: on local disk when the data dir is a bucket."""
+        return self.local_dir / "state" if self.data_bucket else self.data_dir
 
-        def number(name: str, default: float, minimum: float = 0.0) -> float:
-            raw = env.get(name, "").strip()
-            if not raw:
-                return default
-            try:
-                value = float(raw)
-            except ValueError:
-                errors.append(f"{name}={raw!r} is not a number")
-                return default
-            if value < minimum:
-                errors.append(f"{name}={raw!r} must be >= {minimum:g}")
-                return default
-            return value
-
-        def flag(name: str, default: bool) -> bool:
-            raw = env.get(name, "").strip().lower()
-            if not raw:
-                return default
-            if raw in {"1", "true", "yes", "on"}:
-                return True
-            if raw in {"0", "false", "no", "off"}:
-                return False
-            errors.append(f"{name}={raw!r} must be 1 or 0")
-            return default
-
-        models = parse_models(env.get("SONGGEN_MODELS", "base"), errors)
-
-        port_raw = text("PORT", str(defaults.port))
-        port = defaults.port
-        if not port_raw.isdigit() or not 0 < int(port_raw) < 65536:
-            errors.append(f"PORT={port_raw!r} must be a TCP port (1-65535)")
-        else:
-            port = int(port_raw)
-
-        endpoint = text("HF_ENDPOINT", defaults.hf_endpoint).rstrip("/")
-        if urllib.parse.urlsplit(endpoint).scheme not in {"http", "https"}:
-            errors.append(f"HF_ENDPOINT={endpoint!r} must be an http(s) URL")
-
-        verify = text("SONGGEN_VERIFY", defaults.verify).lower()
-        if verify not in {"size", "full"}:
-            errors.append(f"SONGGEN_VERIFY={verify!r} must be 'size' or 'full'")
-
-        runtime_repo = text("SONGGEN_RUNTIME_REPO", defaults.runtime_repo)
-        if not re.fullmatch(r"[\w.-]+/[\w.-]+", runtime_repo):
-            errors.append(f"SONGGEN_RUNTIME_REPO={runtime_repo!r} must look like owner/name")
-
-        assume_raw = env.get("SONGGEN_ASSUME_FREE_BYTES", "").strip()
-        assume_free: int | None = None
-        if assume_raw:
-            if assume_raw.isdigit():
-                assume_free = int(assume_raw)
-            else:
-                errors.append(f"SONGGEN_ASSUME_FREE_BYTES={assume_raw!r} must be a whole number of bytes")
-
-        ignore_paths = tuple(
-            p.strip() for p in env.get("SONGGEN_IDLE_IGNORE_PATHS", "/api/health").split(",") if p.strip()
-        )
-        token = env.get("HF_TOKEN", "").strip() or env.get("HUGGING_FACE_HUB_TOKEN", "").strip() or None
-
-        settings = cls(
-            data_dir=Path(text("SONGGEN_DATA_DIR", str(defaults.data_dir))),
-            app_dir=Path(text("SONGGEN_APP_DIR", str(defaults.app_dir))),
-            overlay_dir=Path(text("SONGGEN_OVERLAY_DIR", str(defaults.overlay_dir))),
-            models=models,
-            runtime_repo=runtime_repo,
-            revision=text("SONGGEN_HF_REVISION", defaults.revision),
-            idle_stop_seconds=number("SONGGEN_IDLE_STOP_MINUTES", defaults.idle_stop_seconds / 60) * 60,
-            idle_poll_seconds=number("SONGGEN_IDLE_POLL_SECONDS", defaults.idle_poll_seconds, 0.01),
-            idle_ignore_paths=ignore_paths,
-            port=port,
-            host=text("SONGGEN_HOST", defaults.host),
-            hf_endpoint=endpoint,
-            hf_token=token,
-            download=flag("SONGGEN_DOWNLOAD", defaults.download),
-            verify=verify,
-            free_space_margin_bytes=int(
-                number("SONGGEN_FREE_SPACE_MARGIN_GB", defaults.free_space_margin_bytes / GB) * GB
-            ),
-            assume_free_bytes=assume_free,
-            stop_grace_seconds=number("SONGGEN_STOP_GRACE_SECONDS", defaults.stop_grace_seconds),
-            run_as=env.get("SONGGEN_RUN_AS", defaults.run_as).strip(),
-            python=text("SONGGEN_PYTHON", defaults.python),
-            retries=int(number("SONGGEN_DOWNLOAD_RETRIES", defaults.retries, 1)),
-            retry_base_seconds=number("SONGGEN_RETRY_BASE_SECONDS", defaults.retry_base_seconds),
-            http_timeout_seconds=number("SONGGEN_HTTP_TIMEOUT_SECONDS", defaults.http_timeout_seconds, 0.1),
-            progress_seconds=number("SONGGEN_PROGRESS_SECONDS", defaults.progress_seconds),
-        )
-        if errors:
-            raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
-        return settings
+    @property
+    def uses_local_dir(self) -> bool:
+        return self.weights_dir is not None or self.data_bucket
 
     def describe(self) -> str:
         idle = f"{self.idle_stop_seconds / 60:g} min" if self.idle_stop_seconds > 0 else "off"
+        weights = "fill from the Hub" if self.weights_dir is None else f"mounted at {self.weights_dir}"
+        if self.copy_models:
+            weights += f", models copied to {self.local_dir}"
+        data = f"{self.data_dir}{' (bucket)' if self.data_bucket else ''}"
+        drain = f" drain={self.drain_seconds:g}s" if self.drain_seconds > 0 else ""
         return (
-            f"data={self.data_dir} app={self.app_dir} models={','.join(self.models) or 'none'} "
-            f"port={self.port} idle-stop={idle} hf={self.hf_endpoint} revision={self.revision} "
-            f"token={'set' if self.hf_token else 'unset'}"
+            f"platform={self.platform} data={data} weights={weights} app={self.app_dir} "
+            f"models={','.join(self.models) or 'none'} port={self.port} idle-stop={idle}{drain} "
+            f"hf={self.hf_endpoint} revision={self.revision} token={'set' if self.hf_token else 'unset'}"
         )
+
+
+# ---- one function per group of variables; each returns Settings fields ----
+
+
+def _paths(reader: EnvReader, data_dir: Path) -> dict[str, Any]:
+    return {
+        "data_dir": data_dir,
+        "app_dir": reader.path("SONGGEN_APP_DIR", Settings.app_dir),
+        "overlay_dir": reader.path("SONGGEN_OVERLAY_DIR", Settings.overlay_dir),
+        "local_dir": reader.path("SONGGEN_LOCAL_DIR", Settings.local_dir),
+        "cache_dir": reader.path("SONGGEN_CACHE_DIR", data_dir / "cache"),
+        "python": reader.text("SONGGEN_PYTHON", Settings.python),
+    }
+
+
+def _hub(reader: EnvReader) -> dict[str, Any]:
+    runtime_repo = reader.text("SONGGEN_RUNTIME_REPO", Settings.runtime_repo)
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", runtime_repo):
+        reader.problem(f"SONGGEN_RUNTIME_REPO={runtime_repo!r} must look like owner/name")
+    token = reader.optional_text("HF_TOKEN") or reader.optional_text("HUGGING_FACE_HUB_TOKEN")
+    return {
+        "hf_endpoint": reader.url("HF_ENDPOINT", Settings.hf_endpoint),
+        "hf_token": token,
+        "runtime_repo": runtime_repo,
+        "revision": reader.text("SONGGEN_HF_REVISION", Settings.revision),
+    }
+
+
+def _fill(reader: EnvReader) -> dict[str, Any]:
+    return {
+        "models": parse_models(reader.env.get("SONGGEN_MODELS", "base"), reader.problems),
+        "download": reader.flag("SONGGEN_DOWNLOAD", Settings.download),
+        "verify": reader.choice("SONGGEN_VERIFY", Settings.verify, ("size", "full")),
+        "free_space_margin_bytes": int(
+            reader.number("SONGGEN_FREE_SPACE_MARGIN_GB", Settings.free_space_margin_bytes / GB) * GB
+        ),
+        "assume_free_bytes": reader.whole_number("SONGGEN_ASSUME_FREE_BYTES", "bytes"),
+        "retries": int(reader.number("SONGGEN_DOWNLOAD_RETRIES", Settings.retries, 1)),
+        "retry_base_seconds": reader.number("SONGGEN_RETRY_BASE_SECONDS", Settings.retry_base_seconds),
+        "http_timeout_seconds": reader.number(
+            "SONGGEN_HTTP_TIMEOUT_SECONDS", Settings.http_timeout_seconds, 0.1
+        ),
+        "progress_seconds": reader.number("SONGGEN_PROGRESS_SECONDS", Settings.progress_seconds),
+    }
+
+
+def _studio(reader: EnvReader) -> dict[str, Any]:
+    return {
+        "port": reader.port("PORT", Settings.port),
+        "host": reader.text("SONGGEN_HOST", Settings.host),
+        "run_as": reader.env.get("SONGGEN_RUN_AS", Settings.run_as).strip(),
+        "idle_stop_seconds": reader.number("SONGGEN_IDLE_STOP_MINUTES", Settings.idle_stop_seconds / 60) * 60,
+        "idle_poll_seconds": reader.number("SONGGEN_IDLE_POLL_SECONDS", Settings.idle_poll_seconds, 0.01),
+        "idle_ignore_paths": reader.items("SONGGEN_IDLE_IGNORE_PATHS", "/api/health"),
+        "stop_grace_seconds": reader.number("SONGGEN_STOP_GRACE_SECONDS", Settings.stop_grace_seconds),
+        "drain_seconds": reader.number("SONGGEN_DRAIN_SECONDS", Settings.drain_seconds),
+    }
+
+
+def _storage(reader: EnvReader, data_dir: Path) -> dict[str, Any]:
+    weights_dir = reader.optional_path("SONGGEN_WEIGHTS_DIR")
+    copy_models = reader.flag("SONGGEN_COPY_MODELS", Settings.copy_models)
+    if copy_models and weights_dir is None:
+        reader.problem("SONGGEN_COPY_MODELS=1 copies models from SONGGEN_WEIGHTS_DIR, which is not set")
+    if weights_dir is not None and weights_dir.resolve() == data_dir.resolve():
+        reader.problem(
+            f"SONGGEN_WEIGHTS_DIR={weights_dir} must not be SONGGEN_DATA_DIR (mounts are read-only)"
+        )
+    return {
+        "weights_dir": weights_dir,
+        "copy_models": copy_models,
+        "data_bucket": reader.flag("SONGGEN_DATA_BUCKET", Settings.data_bucket),
+        "state_sync_seconds": reader.number("SONGGEN_STATE_SYNC_SECONDS", Settings.state_sync_seconds, 0.01),
+    }
+
+
+def _platform(reader: EnvReader, idle_stop_seconds: float) -> dict[str, Any]:
+    platform = reader.choice("SONGGEN_PLATFORM", Settings.platform, PLATFORMS)
+    fields: dict[str, Any] = {"platform": platform}
+    if idle_stop_seconds <= 0:
+        return fields  # nothing stops when idle, so nothing platform-specific is needed
+    if platform == "spaces":
+        fields["keepawake"] = _keepawake(reader, idle_stop_seconds)
+    elif platform == "kubernetes":
+        fields["kubernetes"] = _kubernetes(reader)
+    return fields
+
+
+def _keepawake(reader: EnvReader, idle_stop_seconds: float) -> KeepAwakeSettings | None:
+    space_host = reader.optional_text("SPACE_HOST")
+    url = reader.optional_text("SONGGEN_KEEPAWAKE_URL")
+    if url is None and space_host is not None:
+        url = f"https://{space_host}/"
+    if url is None:
+        reader.problem(
+            "SONGGEN_KEEPAWAKE_URL is unset and so is SPACE_HOST (Spaces sets it): the spaces platform "
+            "needs the Space's own URL to keep it awake while a song runs"
+        )
+        return None
+    if not is_http_url(url):
+        reader.problem(f"SONGGEN_KEEPAWAKE_URL={url!r} must be an http(s) URL")
+    default_period = min(idle_stop_seconds * KEEPAWAKE_FRACTION, KEEPAWAKE_MAX_SECONDS)
+    period = reader.number("SONGGEN_KEEPAWAKE_SECONDS", default_period, 0.01)
+    if period >= idle_stop_seconds:
+        reader.problem(
+            f"SONGGEN_KEEPAWAKE_SECONDS={period:g} must be shorter than SONGGEN_IDLE_STOP_MINUTES "
+            f"({idle_stop_seconds:g} s), the Space's sleep time"
+        )
+    return KeepAwakeSettings(url=url, period_seconds=period, space_host=space_host)
+
+
+def _kubernetes(reader: EnvReader) -> KubernetesSettings | None:
+    host = reader.optional_text("KUBERNETES_SERVICE_HOST")
+    if host is None:
+        reader.problem(
+            "KUBERNETES_SERVICE_HOST is not set: the kubernetes platform scales its Deployment through the "
+            "in-cluster API, so it must run in a pod (or set SONGGEN_IDLE_STOP_MINUTES=0)"
+        )
+    port = reader.port("KUBERNETES_SERVICE_PORT", 443)
+    deployment = reader.optional_text("SONGGEN_K8S_DEPLOYMENT")
+    if deployment is None:
+        reader.problem("SONGGEN_K8S_DEPLOYMENT is not set: the name of this Studio's own Deployment")
+    elif not _DNS_SUBDOMAIN.fullmatch(deployment):
+        reader.problem(f"SONGGEN_K8S_DEPLOYMENT={deployment!r} is not a Kubernetes object name")
+    namespace = reader.optional_text("SONGGEN_K8S_NAMESPACE")
+    if namespace is not None and not _DNS_LABEL.fullmatch(namespace):
+        reader.problem(f"SONGGEN_K8S_NAMESPACE={namespace!r} is not a Kubernetes namespace name")
+    if host is None or deployment is None:
+        return None
+    return KubernetesSettings(
+        api_host=host,
+        api_port=port,
+        deployment=deployment,
+        namespace=namespace,
+        service_account_dir=reader.path("SONGGEN_K8S_SERVICEACCOUNT_DIR", SERVICE_ACCOUNT_DIR),
+        retry_seconds=reader.number("SONGGEN_K8S_RETRY_SECONDS", 10.0, 0.01),
+    )
 
 
 def parse_models(raw: str, errors: list[str]) -> tuple[str, ...]:

@@ -21,3 +21,7 @@ class StopRequestedError(Exception):
 
 class InsufficientSpaceError(Exception):
     """The volume cannot hold what has to be downloaded."""
+
+
+class WeightsError(Exception):
+    """The mounted weights are missing or unreadable, or a copy of them did not match its source."""

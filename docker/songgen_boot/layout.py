@@ -45,6 +45,13 @@ def link(link_path: Path, target: Path) -> None:
             shutil.move(str(link_path), str(target))
         else:
             link_path.unlink()
+    place_link(link_path, target)
+
+
+def place_link(link_path: Path, target: Path) -> None:
+    """Atomically make link_path a symlink to target; link_path must be absent or a symlink."""
+    if link_path.is_symlink() and os.readlink(link_path) == str(target):
+        return
     link_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = link_path.with_name(f".{link_path.name}.link")
     if tmp.is_symlink() or tmp.exists():
@@ -54,29 +61,45 @@ def link(link_path: Path, target: Path) -> None:
 
 
 def lay_out(settings: Settings) -> None:
+    """The data dir's layout, linked into the app dir; the weights too unless they come from mounts."""
     data, app = settings.data_dir, settings.app_dir
     if not app.is_dir():
         raise ConfigError(f"SONGGEN_APP_DIR={app} is not a directory")
-    for sub in ("runtime", "models", "cache", ".songgen/manifests", *[f"runtime/{d}" for d in RUNTIME_DIRS]):
+    for sub in ("models", *([] if settings.weights_dir else [".songgen/manifests"])):
         (data / sub).mkdir(parents=True, exist_ok=True)
+    settings.cache_dir.mkdir(parents=True, exist_ok=True)
+    if settings.weights_dir is None:
+        link_volume_weights(settings)
+    lay_out_state(settings)
+    log(f"{'bucket' if settings.data_bucket else 'volume'} laid out at {data} and linked into {app}")
+
+
+def link_volume_weights(settings: Settings) -> None:
+    """The runtime bundle and every model dir on the data dir, where the fill puts them."""
+    data, app = settings.data_dir, settings.app_dir
     for name in RUNTIME_DIRS:
+        (data / "runtime" / name).mkdir(parents=True, exist_ok=True)
         link(app / name, data / "runtime" / name)
     for model_id in MODELS:
         (data / "models" / model_id).mkdir(exist_ok=True)
         link(app / model_id, data / "models" / model_id)
+
+
+def lay_out_state(settings: Settings) -> None:
+    """Songs and uploads on the data dir; the state files there too, or on local disk for a bucket."""
+    app = settings.app_dir
     for name, is_dir in STATE_ENTRIES.items():
-        target = data / name
+        target = (settings.data_dir if is_dir else settings.state_dir) / name
         if is_dir:
-            target.mkdir(exist_ok=True)
+            target.mkdir(parents=True, exist_ok=True)
         link(app / name, target)
         if not is_dir and name in STATE_DEFAULTS and not target.exists():
-            target.write_text(STATE_DEFAULTS[name], encoding="utf-8")
-    log(f"volume laid out at {data} and linked into {app}")
+            atomic_write(target, STATE_DEFAULTS[name])
 
 
 def mark_models_verified(settings: Settings, manifests: Sequence[Manifest]) -> None:
     """Record the models we verified in the Studio's own verified_models.json (saves it an HF call)."""
-    path = settings.data_dir / "verified_models.json"
+    path = settings.state_dir / "verified_models.json"
     try:
         current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     except (OSError, ValueError):

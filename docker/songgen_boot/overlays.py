@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from .checksums import file_sha256
 from .config import Settings
@@ -13,15 +13,21 @@ from .fill import Filler
 from .manifest import Manifest
 
 
+def overlay_files(root: Path) -> dict[str, Path]:
+    """The patched files under root, by their path relative to the runtime bundle."""
+    if not root.is_dir():
+        return {}
+    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def apply_overlays(settings: Settings, filler: Filler) -> None:
     """Lay the Studio's patched files over the runtime bundle (they patch files the bundle ships)."""
-    root = settings.overlay_dir
-    if not root.is_dir():
+    files = overlay_files(settings.overlay_dir)
+    if not files:
         return
     runtime = next(t for t in filler.targets() if t.name == "runtime")
     manifest = Manifest.load(runtime.manifest_path)
-    for source in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = source.relative_to(root).as_posix()
+    for rel, source in files.items():
         dest = runtime.dest / rel
         if not dest.parent.is_dir():
             log(f"overlay {rel}: the runtime bundle has no {PurePosixPath(rel).parent}/ yet; skipped")

@@ -1,4 +1,4 @@
-"""Download progress on stdout."""
+"""Progress of a download (or a copy) on stdout."""
 
 from __future__ import annotations
 
@@ -11,8 +11,15 @@ from .console import human, log
 class Progress:
     """Throttled progress lines: bytes, percent, rate, for the file and for the whole fill."""
 
-    def __init__(self, total: int, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        total: int,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        verb: str = "downloading",
+    ) -> None:
         self.total = max(total, 0)
+        self.verb = verb
         self.done = 0
         self.interval = interval
         self._clock = clock
@@ -31,6 +38,6 @@ class Progress:
         overall = f"{100.0 * self.done / self.total:.1f}%" if self.total else "-"
         eta = f", about {int((self.total - self.done) / rate)} s left" if rate > 0 and self.total else ""
         log(
-            f"downloading {label}: {human(file_done)} / {human(file_total)} ({pct:.1f}%) "
+            f"{self.verb} {label}: {human(file_done)} / {human(file_total)} ({pct:.1f}%) "
             f"at {human(rate)}/s; all: {human(self.done)} / {human(self.total)} ({overall}){eta}"
         )

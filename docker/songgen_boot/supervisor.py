@@ -11,7 +11,8 @@ from typing import IO, Any
 
 from .config import Settings
 from .console import log, relay
-from .idle_stop import Activity, IdleWatcher, StudioAPI, classify_log_line
+from .drain import drain
+from .idle_stop import Activity, IdlePolicy, IdleWatcher, StudioAPI, classify_log_line
 
 
 def pump_output(stream: IO[bytes], activity: Activity, ignore_paths: Sequence[str]) -> None:
@@ -29,19 +30,28 @@ def pump_output(stream: IO[bytes], activity: Activity, ignore_paths: Sequence[st
 class Supervisor:
     """Runs the Studio, forwards signals to it and decides the exit code."""
 
-    def __init__(self, settings: Settings, stop: threading.Event) -> None:
+    def __init__(self, settings: Settings, stop: threading.Event, policy: IdlePolicy | None = None) -> None:
         self.settings = settings
         self.stop = stop
+        self.policy = policy
         self.child: subprocess.Popen[bytes] | None = None
         self.received: int | None = None
+        self._held: int | None = None  # a SIGTERM kept from the Studio until the drain is over
+        self._drain_cut = threading.Event()
 
     def handle_signal(self, signum: int, _frame: Any) -> None:
+        first = self.received is None
         self.received = signum
         self.stop.set()
         child = self.child
-        if child is not None and child.poll() is None:
-            log(f"received {signal.Signals(signum).name}; passing it to the Studio")
-            _signal_group(child, signum)
+        if child is None or child.poll() is not None:
+            return
+        if first and signum == signal.SIGTERM and self.settings.drain_seconds > 0:
+            self._held = signum  # the main loop drains, then passes it on
+            return
+        self._drain_cut.set()
+        log(f"received {signal.Signals(signum).name}; passing it to the Studio")
+        _signal_group(child, signum)
 
     def studio_env(self) -> dict[str, str]:
         s = self.settings
@@ -57,11 +67,11 @@ class Supervisor:
                 "PORT": str(s.port),
             }
         )
-        cache = s.data_dir / "cache"
+        cache = s.cache_dir
         env.setdefault("HF_HOME", str(cache / "huggingface"))
         env.setdefault("TORCH_HOME", str(cache / "torch"))
         env.setdefault("XDG_CACHE_HOME", str(cache))
-        # The image ships no bytecode; compile it once onto the volume and reuse it on later boots.
+        # The image ships no bytecode; compile it once into the cache and reuse it on later boots.
         env.setdefault("PYTHONPYCACHEPREFIX", str(cache / "pycache"))
         if s.hf_endpoint != "https://huggingface.co":
             env["HF_ENDPOINT"] = s.hf_endpoint
@@ -88,9 +98,8 @@ class Supervisor:
         )
         pump.start()
         watcher: IdleWatcher | None = None
-        if s.idle_stop_seconds > 0:
-            api = StudioAPI(f"http://127.0.0.1:{s.port}")
-            watcher = IdleWatcher(s, api, activity, self.stop)
+        if self.policy is not None:
+            watcher = IdleWatcher(s, self.api(), activity, self.stop, self.policy)
             watcher.start()
         code = self._wait(watcher)
         pump.join(timeout=5)
@@ -116,6 +125,8 @@ class Supervisor:
                 log(f"the Studio exited on its own ({describe_exit(code)})")
                 return exit_code(code)
             if self.received is not None:
+                if self._held is not None:
+                    self._drain_then_signal(child, self._held)
                 self._reap(child)
                 continue
             if watcher is not None and watcher.stop_requested.is_set():
@@ -125,6 +136,17 @@ class Supervisor:
                 self.stop.set()
                 log("the Studio stopped; exiting 0 so the machine stays stopped until the next request")
                 return 0
+
+    def api(self) -> StudioAPI:
+        return StudioAPI(f"http://127.0.0.1:{self.settings.port}")
+
+    def _drain_then_signal(self, child: subprocess.Popen[bytes], signum: int) -> None:
+        self._held = None
+        s = self.settings
+        drain(self.api(), s.drain_seconds, s.idle_poll_seconds, self._drain_cut, lambda: child.poll() is None)
+        if not self._drain_cut.is_set() and child.poll() is None:
+            log(f"passing {signal.Signals(signum).name} to the Studio")
+            _signal_group(child, signum)
 
     def _reap(self, child: subprocess.Popen[bytes]) -> None:
         try:

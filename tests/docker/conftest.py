@@ -1,4 +1,5 @@
-"""Fixtures for the image tests: the boot package, a fake Hub, a stand-in Studio, env builders."""
+"""Fixtures for the image tests: the boot package, a fake Hub, a stand-in Studio, env builders,
+mounted weights, entrypoint processes (as root or not) and a certificate for a stand-in cluster."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import random
 import shutil
 import signal
 import socket
+import stat
+import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from importlib import import_module
 from pathlib import Path
@@ -17,6 +21,8 @@ from typing import Any
 import pytest
 
 from tests.docker.fake_hub import FakeHub
+from tests.docker.fake_kube_api import Certificates, make_certificates
+from tests.docker.process import Entrypoint, Unprivileged
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = ROOT / "docker"
@@ -26,6 +32,10 @@ FAKE_STUDIO = Path(__file__).resolve().parent / "fake_studio.py"
 
 RUNTIME_REPO = "lglg666/SongGeneration-Runtime"
 BASE_REPO = "lglg666/SongGeneration-base"
+BASE_ID = "songgeneration_base"
+OVERLAY_FILE = "third_party/demucs/models/apply.py"
+PATCHED_APPLY = b"# the Studio's patched apply\nDEPTH = 24\n"
+SPACES_UID = 1000  # Spaces runs every image as this uid
 
 
 def boot_command(python: str = sys.executable) -> list[str]:
@@ -53,6 +63,12 @@ class Boot:
             self.fill = import_module(f"{BOOT_PACKAGE}.fill")
             self.layout = import_module(f"{BOOT_PACKAGE}.layout")
             self.idle_stop = import_module(f"{BOOT_PACKAGE}.idle_stop")
+            self.statefiles = import_module(f"{BOOT_PACKAGE}.statefiles")
+            self.linkfarm = import_module(f"{BOOT_PACKAGE}.linkfarm")
+            self.copier = import_module(f"{BOOT_PACKAGE}.copier")
+            self.keepawake = import_module(f"{BOOT_PACKAGE}.keepawake")
+            self.kube = import_module(f"{BOOT_PACKAGE}.kube")
+            self.idle_policy = import_module(f"{BOOT_PACKAGE}.idle_policy")
             self.main = import_module(f"{BOOT_PACKAGE}.__main__")
         finally:
             sys.path.remove(str(DOCKER_DIR))
@@ -138,3 +154,138 @@ def write_state(app_dir: Path, **state: Any) -> None:
     tmp = app_dir / "state.json.tmp"
     tmp.write_text(json.dumps(state), encoding="utf-8")
     tmp.replace(app_dir / "state.json")
+
+
+# ---- mounted weights (SONGGEN_WEIGHTS_DIR), laid out as the Spaces repo mounts are ----
+
+
+def write_weights(root: Path) -> Path:
+    """runtime/ and models/songgeneration_base/ holding the fake Hub's repos."""
+    content = repo_content()
+    for path, data in content[RUNTIME_REPO].items():
+        target = root / "runtime" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    for path, data in content[BASE_REPO].items():
+        target = root / "models" / BASE_ID / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return root
+
+
+def write_overlay(root: Path) -> Path:
+    target = root / OVERLAY_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(PATCHED_APPLY)
+    return root
+
+
+def set_read_only(root: Path, read_only: bool) -> None:
+    """chmod a tree read-only (a-w) or back; only root can still write to it then."""
+    for path in [root, *root.rglob("*")]:
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode
+        path.chmod(mode & ~0o222 if read_only else mode | stat.S_IWUSR)
+
+
+def tree_snapshot(root: Path) -> dict[str, tuple[int, int, int, bytes | None]]:
+    """Every entry under root: mode, size, mtime and, for files, the content."""
+    found = {}
+    for path in [root, *sorted(root.rglob("*"))]:
+        info = path.lstat()
+        content = path.read_bytes() if stat.S_ISREG(info.st_mode) else None
+        found[str(path.relative_to(root))] = (info.st_mode, info.st_size, info.st_mtime_ns, content)
+    return found
+
+
+# ---- entrypoint processes ----
+
+
+def process_env(base_env: Mapping[str, str], **overrides: str) -> dict[str, str]:
+    """The environment of an entrypoint process: fast polls, no downloads, no idle stop, a free port."""
+    return {
+        **os.environ,
+        **base_env,
+        "SONGGEN_DOWNLOAD": "0",
+        "SONGGEN_IDLE_POLL_SECONDS": "0.1",
+        "SONGGEN_IDLE_STOP_MINUTES": "0",
+        "PORT": str(free_port()),
+        **overrides,
+    }
+
+
+Launch = Callable[..., Entrypoint]
+
+
+@pytest.fixture
+def launch() -> Iterator[Launch]:
+    """Start `python -m songgen_boot` with an environment; every process started is killed at the end."""
+    started: list[Entrypoint] = []
+
+    def _launch(env: Mapping[str, str], app_dir: Path, user: Unprivileged | None = None) -> Entrypoint:
+        proc = subprocess.Popen(
+            boot_command(user.python if user else sys.executable),
+            env=boot_process_env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            **(user.popen_args() if user else {}),
+        )
+        entrypoint = Entrypoint(proc, app_dir, int(env["PORT"]))
+        started.append(entrypoint)
+        return entrypoint
+
+    yield _launch
+    for entrypoint in started:
+        entrypoint.kill()
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """A directory another user can reach (pytest's own tmp_path is private to root)."""
+    root = Path(tempfile.mkdtemp(prefix="songgen-", dir="/tmp"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        set_read_only(root, False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def unprivileged() -> Unprivileged:
+    """Who runs the entrypoint when root must not: uid 1000 if the tests run as root, else the tests' user."""
+    if os.geteuid() != 0:
+        return Unprivileged(os.getuid(), os.getgid(), sys.executable)
+    candidates = [sys.executable, "/usr/bin/python3", shutil.which("python3") or ""]
+    for python in filter(None, candidates):
+        user = Unprivileged(SPACES_UID, SPACES_UID, python)
+        try:
+            probe = subprocess.run(
+                [python, "-c", "import json, ssl, http.server"],
+                capture_output=True,
+                timeout=30,
+                cwd="/",
+                **user.popen_args(),
+            )
+        except OSError:
+            continue
+        if probe.returncode == 0 and sys.version_info[:2] >= (3, 10):
+            return user
+    pytest.skip(f"no Python interpreter that uid {SPACES_UID} may run")
+
+
+def own(root: Path, user: Unprivileged) -> None:
+    """Give a tree to user (as the image gives the app dir and the local dir to uid 1000)."""
+    if os.geteuid() != 0:
+        return
+    for path in [root, *root.rglob("*")]:
+        os.lchown(path, user.uid, user.gid)
+
+
+@pytest.fixture(scope="session")
+def kube_certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command makes the stand-in cluster's certificates")
+    return make_certificates(tmp_path_factory.mktemp("cluster-ca"))

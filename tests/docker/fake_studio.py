@@ -7,6 +7,8 @@ beside it (read on every request), and it leaves evidence for the tests:
   ``ignore_term`` (bool), ``exit_after`` (seconds, then exits with ``exit_code``).
 - ``signals.log``: one line per signal received.
 - ``started.json``: argv, cwd and the environment variables the entrypoint must set.
+- ``queue.json``: ``POST /api/queue`` appends its JSON body and rewrites the file in place, in two
+  halves a moment apart, as the Studio's ``save_queue`` truncates and rewrites it.
 
 Access log lines look like uvicorn's, which is what the entrypoint parses for user activity.
 """
@@ -19,6 +21,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -63,6 +66,29 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
+    def do_POST(self) -> None:
+        if self.path.split("?", 1)[0] != "/api/queue":
+            self.send_error(404)
+            return
+        item = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"null")
+        target = HERE / "queue.json"  # through the entrypoint's link, wherever that points
+        try:
+            queue = json.loads(target.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            queue = []
+        text = json.dumps([*queue, item], indent=2)
+        with open(target, "w", encoding="utf-8") as handle:  # in place, torn for a moment
+            handle.write(text[: len(text) // 2])
+            handle.flush()
+            time.sleep(0.2)
+            handle.write(text[len(text) // 2 :])
+        raw = json.dumps({"queued": len(queue) + 1}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
 
 def main() -> int:
     parser = argparse.ArgumentParser()
@@ -85,7 +111,15 @@ def main() -> int:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, on_signal)
 
-    keys = ("PYTHONPATH", "PYTHONUTF8", "PYTHONUNBUFFERED", "PORT", "HF_HOME", "HF_ENDPOINT")
+    keys = (
+        "PYTHONPATH",
+        "PYTHONUTF8",
+        "PYTHONUNBUFFERED",
+        "PORT",
+        "HF_HOME",
+        "HF_ENDPOINT",
+        "PYTHONPYCACHEPREFIX",
+    )
     started = {"argv": sys.argv, "cwd": os.getcwd(), "env": {k: os.environ.get(k) for k in keys}}
     (HERE / "started.json").write_text(json.dumps(started), encoding="utf-8")
 

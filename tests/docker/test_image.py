@@ -57,6 +57,29 @@ def test_dockerfile_pins_sources_and_labels_them() -> None:
         ), absent
 
 
+def test_the_build_needs_only_docker_dir_and_not_its_readme() -> None:
+    """Spaces builds from docker/ uploaded as the Space repo, whose README.md is generated."""
+    text = (DOCKER_DIR / "Dockerfile").read_text()
+    sources = []
+    for line in re.findall(r"^COPY\s+(?!--from)(.+)$", text, flags=re.MULTILINE):
+        words = [w for w in line.split() if not w.startswith("--")]
+        sources += words[:-1]
+    assert sources, "the Dockerfile copies files from its context"
+    for source in sources:
+        matches = glob.glob(str(DOCKER_DIR / source))
+        assert matches, f"{source} is not in docker/"
+        assert all(Path(m).resolve().is_relative_to(DOCKER_DIR) for m in matches), source
+        assert not any(Path(m).name == "README.md" for m in matches), source
+
+
+def test_the_image_gives_its_writable_paths_to_uid_1000() -> None:
+    text = (DOCKER_DIR / "Dockerfile").read_text()
+    assert "useradd --create-home --uid 1000 --user-group" in text
+    assert "install -d -o songgen -g songgen /opt/songgen/local" in text
+    assert "SONGGEN_LOCAL_DIR=/opt/songgen/local" in text
+    assert "COPY --from=sources --chown=songgen:songgen /src/app /opt/songgen/app" in text
+
+
 def test_lock_is_exact_and_carries_the_cuda_128_torch_stack() -> None:
     pins = {}
     for line in LOCK.read_text().splitlines():
@@ -152,6 +175,7 @@ def test_entrypoint_runs_on_python_310_like_the_image(tmp_path: Path) -> None:
 BOOT_LAYERS = (
     "console",
     "errors",
+    "env",
     "config",
     "hub",
     "checksums",
@@ -159,9 +183,17 @@ BOOT_LAYERS = (
     "progress",
     "fill",
     "layout",
+    "statefiles",
     "overlays",
+    "linkfarm",
+    "copier",
+    "mounts",
     "privileges",
     "idle_stop",
+    "keepawake",
+    "kube",
+    "idle_policy",
+    "drain",
     "supervisor",
     "__main__",
 )
