@@ -9,7 +9,7 @@ request, and runs the image's entrypoint (`python -m songgen_boot --prepare-only
 - warm: the same volume booted again; it must make no request at all;
 - resume: an empty volume whose fill is killed (SIGKILL of the whole process group: a machine that
   stops) once half the bytes are on disk, then booted again; the second boot's time and the bytes
-  it fetched again that were already on disk.
+  sent twice (before the kill and again after it), as the stand-in counted them.
 
     python -m bench.fill [--cap-mbps 16] [--latency 0.03] [--streams 8] [--scale 1.0]
                          [--label TEXT] [--markdown] [--keep]
@@ -56,9 +56,9 @@ class Run:
 
 @dataclass
 class Resume:
-    on_disk_at_kill: int
+    sent_before_kill: int  # file bytes the stand-in sent to the killed fill
     second: Run
-    refetched: int  # bytes fetched again although they were on disk when the fill was killed
+    refetched: int  # bytes sent twice: before the kill and again after it
 
 
 @dataclass
@@ -137,7 +137,9 @@ class Bench:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            raise SystemExit(f"the entrypoint did not finish within {RUN_TIMEOUT_S:.0f} s; see {self.log}") from None
+            raise SystemExit(
+                f"the entrypoint did not finish within {RUN_TIMEOUT_S:.0f} s; see {self.log}"
+            ) from None
         seconds = time.monotonic() - started
         records = self.hub.requests()
         return Run(
@@ -166,10 +168,10 @@ class Bench:
             time.sleep(POLL_S)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        on_disk = allocated_bytes(data)
+        time.sleep(0.5)  # the stand-in records the requests the kill cut off
+        before = sum(r.bytes_sent for r in self.hub.requests() if r.kind in TRANSFER_KINDS)
         second = self.boot(data)
-        missing = total - on_disk
-        return Resume(on_disk, second, max(0, second.transferred - missing))
+        return Resume(before, second, max(0, before + second.transferred - total))
 
 
 def measure(args: argparse.Namespace, scratch: Path) -> Results:
@@ -245,7 +247,8 @@ def caption(r: Results) -> str:
     return (
         f"{r.total_bytes / GB:.2f} GB in {r.files} files; cap {r.cap / MB:g} MB/s per connection, "
         f"{r.latency * 1000:g} ms per request, floor = bytes / (cap x {r.streams} streams); requests: "
-        f"api/download/cdn; resume: killed at {r.resume.on_disk_at_kill / GB:.2f} GB on disk, then booted again"
+        f"api/download/cdn; resume: killed once half the bytes were on disk ({r.resume.sent_before_kill / GB:.2f} GB "
+        f"sent), then booted again; refetched: bytes sent both before and after the kill"
     )
 
 
@@ -254,7 +257,9 @@ def text_table(r: Results) -> str:
     widths = [max(len(line[i]) for line in rows) for i in range(len(COLUMNS))]
     lines = [caption(r), ""]
     for line in rows:
-        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))]
+        cells = [
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
@@ -292,7 +297,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the size of every large file")
     parser.add_argument("--label", default="this branch", help="the code measured, for the table")
     parser.add_argument("--markdown", action="store_true", help="print a dated section for bench/RESULTS.md")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch directory and the entrypoint log")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the scratch directory and the entrypoint log"
+    )
     args = parser.parse_args(argv)
     if args.cap_mbps <= 0 or args.latency < 0 or args.streams < 1 or not 0 < args.scale <= 4:
         parser.error("--cap-mbps must be positive, --latency not negative, --streams >= 1, 0 < --scale <= 4")

@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.conftest import BOOT_DIR, DOCKER_DIR, ROOT, Boot, boot_command, boot_process_env
+from tests.docker.conftest import (
+    BOOT_DIR,
+    DOCKER_DIR,
+    FILL_DIR,
+    ROOT,
+    Boot,
+    Fill,
+    boot_command,
+    boot_process_env,
+)
 
 HADOLINT = ROOT / ".venv" / "bin" / "hadolint"
 LOCK = DOCKER_DIR / "requirements.lock.txt"
@@ -131,7 +140,7 @@ def test_verify_env_accepts_a_matching_set_and_names_every_mismatch(tmp_path: Pa
 def test_rewrite_for_cuda128_swaps_torch_and_nvidia_pins() -> None:
     sys.path.insert(0, str(DOCKER_DIR))
     try:
-        import compile_lock  # type: ignore[import-not-found]
+        import compile_lock
     finally:
         sys.path.remove(str(DOCKER_DIR))
     nvidia = "\n".join(f"{name}==0.0.1  # via torch" for name in compile_lock.CUDA_128)
@@ -177,10 +186,10 @@ BOOT_LAYERS = (
     "errors",
     "env",
     "config",
-    "hub",
     "checksums",
     "manifest",
     "progress",
+    "filljob",
     "fill",
     "layout",
     "statefiles",
@@ -215,6 +224,28 @@ def test_boot_package_imports_point_one_way_and_only_into_the_standard_library()
                 for imported in names:
                     top = str(imported).split(".")[0]
                     assert top in sys.stdlib_module_names, f"{path.name} imports {imported}: stdlib only"
+
+
+# Lowest first, as for the boot package; the fill may also use the Hub's client and songgen_boot.
+FILL_LAYERS = ("remote", "partial", "transfer", "plan", "fill", "__main__")
+FILL_LIBRARIES = frozenset({"huggingface_hub", "httpx2", "songgen_boot"})
+
+
+def test_fill_package_imports_point_one_way_into_the_hub_client_and_the_boot_package() -> None:
+    sources = {path.stem: path for path in FILL_DIR.glob("*.py")}
+    assert sorted(sources) == sorted(("__init__", *FILL_LAYERS)), "every module has its place in the order"
+    for name, path in sources.items():
+        below = set(FILL_LAYERS[: FILL_LAYERS.index(name)]) if name in FILL_LAYERS else set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                assert node.module in below, f"{path.name} imports .{node.module}, which is not below it"
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names = (
+                    [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module]
+                )
+                for imported in names:
+                    top = str(imported).split(".")[0]
+                    assert top in sys.stdlib_module_names | FILL_LIBRARIES, f"{path.name} imports {imported}"
 
 
 # ---- pure functions of the boot package ----
@@ -289,8 +320,8 @@ def test_progress_reports_bytes_percent_and_rate(boot: Boot, capsys: pytest.Capt
     assert "all: 1.00 MB / 2.00 MB (50.0%)" in out
 
 
-def test_unsafe_tree_paths_are_refused(boot: Boot) -> None:
+def test_unsafe_tree_paths_are_refused(boot: Boot, fill_package: Fill) -> None:
     for path in ("../etc/passwd", "/abs", "a/../../b", ""):
         with pytest.raises(boot.errors.HubError):
-            boot.hub.check_repo_path("r/r", path)
-    boot.hub.check_repo_path("r/r", "ckpt/models--x/blobs/abc")
+            fill_package.remote.check_repo_path("r/r", path)
+    fill_package.remote.check_repo_path("r/r", "ckpt/models--x/blobs/abc")
