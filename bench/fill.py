@@ -12,9 +12,11 @@ request, and runs the image's entrypoint (`python -m songgen_boot --prepare-only
   sent twice (before the kill and again after it), as the stand-in counted them.
 
     python -m bench.fill [--cap-mbps 16] [--latency 0.03] [--streams 8] [--scale 1.0]
-                         [--label TEXT] [--markdown] [--keep]
+                         [--label TEXT] [--fill entrypoint|library] [--markdown] [--keep]
 
-`--streams` is passed to the entrypoint as SONGGEN_FILL_STREAMS and sets the floor. Disk: about the
+`--streams` is passed to the entrypoint as SONGGEN_FILL_STREAMS and sets the floor. `--fill library`
+measures huggingface_hub's own `snapshot_download(local_dir=..., max_workers=streams)` on the same
+repos instead of the entrypoint (its warm boot asks the Hub for the revision; it has no manifest). Disk: about the
 repos' total once (~2.7 GB at scale 1), in a temporary directory removed at the end (--keep keeps it).
 """
 
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.fill_repos import Repo, bench_repos
+from bench.fill_repos import BASE_REPO, RUNTIME_REPO, Repo, bench_repos
 from hub_emulator import HubEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,11 +81,9 @@ class Results:
 
 
 def allocated_bytes(root: Path) -> int:
-    """Bytes of file data actually on disk under root (sparse holes not counted), manifests aside."""
+    """Bytes of file data actually on disk under root, unfinished files included (sparse holes not)."""
     total = 0
     for directory, _, names in os.walk(root):
-        if "/.songgen" in directory:
-            continue
         for name in names:
             try:
                 total += os.lstat(os.path.join(directory, name)).st_blocks * 512
@@ -92,15 +92,29 @@ def allocated_bytes(root: Path) -> int:
     return total
 
 
+# --fill library: the library's own way to fetch a repo, for comparison (one connection per file; a
+# partial file does not outlive its process).
+SNAPSHOT = """
+import sys
+from huggingface_hub import snapshot_download
+endpoint, data, workers, *repos = sys.argv[1:]
+for repo, folder in zip(repos[::2], repos[1::2]):
+    snapshot_download(repo, local_dir=f"{data}/{folder}", endpoint=endpoint, max_workers=int(workers))
+"""
+SNAPSHOT_FOLDERS = (RUNTIME_REPO, "runtime", BASE_REPO, "models/songgeneration_base")
+
+
 class Bench:
-    def __init__(self, hub: HubEmulator, scratch: Path, token: str, streams: int) -> None:
+    def __init__(self, hub: HubEmulator, scratch: Path, token: str, streams: int, fill: str) -> None:
         self.hub = hub
         self.scratch = scratch
         self.token = token
         self.streams = streams
+        self.fill = fill
         self.app = scratch / "app"
         (self.app / "codeclm" / "tokenizer" / "Flow1dVAE").mkdir(parents=True, exist_ok=True)
         self.log = scratch / "entrypoint.log"
+        self.started_at = 0.0
 
     def env(self, data: Path) -> dict[str, str]:
         return {
@@ -118,13 +132,29 @@ class Bench:
             "SONGGEN_FILL_PYTHON": sys.executable,
             "HF_ENDPOINT": self.hub.url,
             "HF_TOKEN": self.token,
+            "HF_HOME": str(self.scratch / "hf-home"),
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         }
+
+    def command(self, data: Path) -> list[str]:
+        if self.fill == "library":
+            return [
+                sys.executable,
+                "-c",
+                SNAPSHOT,
+                self.hub.url,
+                str(data),
+                str(self.streams),
+                *SNAPSHOT_FOLDERS,
+            ]
+        return [sys.executable, "-m", "songgen_boot", "--prepare-only"]
 
     def start(self, data: Path) -> subprocess.Popen[bytes]:
         self.hub.clear_requests()
+        self.started_at = time.time()  # requests are told apart by when they came, not when they were logged
         with self.log.open("ab") as log:
             return subprocess.Popen(
-                [sys.executable, "-m", "songgen_boot", "--prepare-only"],
+                self.command(data),
                 env=self.env(data),
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -141,7 +171,7 @@ class Bench:
                 f"the entrypoint did not finish within {RUN_TIMEOUT_S:.0f} s; see {self.log}"
             ) from None
         seconds = time.monotonic() - started
-        records = self.hub.requests()
+        records = [r for r in self.hub.requests() if r.at >= self.started_at]
         return Run(
             seconds,
             code,
@@ -168,8 +198,11 @@ class Bench:
             time.sleep(POLL_S)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        time.sleep(0.5)  # the stand-in records the requests the kill cut off
-        before = sum(r.bytes_sent for r in self.hub.requests() if r.kind in TRANSFER_KINDS)
+        killed_at = time.time()
+        time.sleep(1.0)  # the stand-in logs a cut request when it notices the connection is gone
+        before = sum(
+            r.bytes_sent for r in self.hub.requests() if r.kind in TRANSFER_KINDS and r.at < killed_at
+        )
         second = self.boot(data)
         return Resume(before, second, max(0, before + second.transferred - total))
 
@@ -180,7 +213,7 @@ def measure(args: argparse.Namespace, scratch: Path) -> Results:
     with HubEmulator(bandwidth=args.cap_mbps * MB, latency=args.latency) as hub:
         seed(hub, repos)
         hub.add_user("bench")
-        bench = Bench(hub, scratch, hub.new_token("bench", "read"), args.streams)
+        bench = Bench(hub, scratch, hub.new_token("bench", "read"), args.streams, args.fill)
         say(f"cold fill of {total / GB:.2f} GB ({sum(len(r.files) for r in repos)} files)")
         cold = bench.boot(scratch / "data")
         say(f"cold: {cold.seconds:.1f} s; warm boot")
@@ -296,6 +329,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--streams", type=int, default=8, help="parallel streams of the fill (and the floor)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the size of every large file")
     parser.add_argument("--label", default="this branch", help="the code measured, for the table")
+    parser.add_argument(
+        "--fill",
+        choices=("entrypoint", "library"),
+        default="entrypoint",
+        help="what fills the volume: the entrypoint (default) or huggingface_hub's snapshot_download, for comparison",
+    )
     parser.add_argument("--markdown", action="store_true", help="print a dated section for bench/RESULTS.md")
     parser.add_argument(
         "--keep", action="store_true", help="keep the scratch directory and the entrypoint log"

@@ -166,7 +166,9 @@ def base_env(tmp_path: Path, app_dir: Path) -> dict[str, str]:
         "SONGGEN_PROGRESS_SECONDS": "0",
         "SONGGEN_STOP_GRACE_SECONDS": "3",
         "SONGGEN_PYTHON": sys.executable,
-        "SONGGEN_FILL_PYTHON": sys.executable,  # this venv has the huggingface_hub the image's fill locks
+        # This venv has the huggingface_hub the image's fill locks; SONGGEN_TEST_FILL_PYTHON runs the fill
+        # on another interpreter (e.g. a Python 3.10 venv of docker/requirements-fill.lock.txt, as in the image).
+        "SONGGEN_FILL_PYTHON": os.environ.get("SONGGEN_TEST_FILL_PYTHON") or sys.executable,
     }
 
 

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import signal
+import subprocess
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hub_emulator import HubEmulator, RequestRecord, synthetic
-from tests.docker.conftest import BASE_REPO, RUNTIME_REPO, Boot, Fill, repo_content
+from tests.docker.conftest import (
+    BASE_REPO,
+    RUNTIME_REPO,
+    Boot,
+    Fill,
+    boot_command,
+    boot_process_env,
+    repo_content,
+)
+from tests.docker.process import Entrypoint
 
 Prepare = Callable[[dict[str, str]], int]
 MIB = 1024 * 1024
@@ -49,8 +62,13 @@ def transfers(hub: HubEmulator, repo: str, path: str) -> list[RequestRecord]:
     return found
 
 
-def sent(hub: HubEmulator) -> int:
-    return sum(r.bytes_sent for r in hub.requests() if r.kind in ("download", "cdn"))
+def sent(hub: HubEmulator, since: float = 0.0, until: float = float("inf")) -> int:
+    """File bytes sent for the requests that came in [since, until) (unix time)."""
+    return sum(r.bytes_sent for r in requests_since(hub, since, until) if r.kind in ("download", "cdn"))
+
+
+def requests_since(hub: HubEmulator, since: float, until: float = float("inf")) -> list[RequestRecord]:
+    return [r for r in hub.requests() if since <= r.at < until]
 
 
 def repo_state(hub: HubEmulator, repo: str) -> dict[str, Any]:
@@ -88,7 +106,9 @@ def test_cold_boot_downloads_each_file_once_and_links_the_volume(
     assert_volume_matches(env)
     for repo, files in repo_content().items():
         for path, content in files.items():
-            assert [r.bytes_sent for r in transfers(hub, repo, path)] == [len(content)], f"{path} fetched once"
+            assert [r.bytes_sent for r in transfers(hub, repo, path)] == [len(content)], (
+                f"{path} fetched once"
+            )
     assert sent(hub) == hub_bytes(hub), "no byte fetched twice (the repos' .gitattributes included)"
 
     app, data = Path(env["SONGGEN_APP_DIR"]), data_dir(env)
@@ -418,3 +438,117 @@ def test_layout_moves_state_the_image_had_onto_the_volume(boot: Boot, base_env: 
     assert json.loads((data / "queue.json").read_text()) == [{"id": "q1"}]
     assert (app / "output").is_symlink()
     assert (app / "queue.json").is_symlink()
+
+
+# ---- the entrypoint as a process: stopped by a signal, or killed ----
+
+LARGE_REPO = "lglg666/SongGeneration-large"
+LARGE_SIZE = 30_000_000
+
+
+@pytest.fixture
+def prepare_process(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Entrypoint]]:
+    """`python -m songgen_boot --prepare-only` in a process group of its own, killed whole at the end."""
+    started: list[Entrypoint] = []
+
+    def start(env: dict[str, str]) -> Entrypoint:
+        proc = subprocess.Popen(
+            [*boot_command(), "--prepare-only"],
+            env=boot_process_env({**os.environ, **env}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        started.append(Entrypoint(proc, tmp_path, 0))
+        return started[-1]
+
+    yield start
+    for entrypoint in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(entrypoint.proc.pid, signal.SIGKILL)
+        entrypoint.kill()
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def slow_large_model(hub: HubEmulator, base_env: dict[str, str]) -> dict[str, str]:
+    """A 30 MB model over connections capped at 2 MB/s: a fill that takes a few seconds."""
+    hub.add_repo(LARGE_REPO, {"model.pt": synthetic(LARGE_SIZE, seed=3)})
+    hub.configure(bandwidth=2_000_000)
+    return hub_env(base_env, hub, SONGGEN_MODELS="large", SONGGEN_PROGRESS_SECONDS="0")
+
+
+def test_a_stop_signal_ends_the_fill_cleanly_and_the_next_boot_resumes(
+    hub: HubEmulator,
+    base_env: dict[str, str],
+    prepare_process: Callable[[dict[str, str]], Entrypoint],
+    run_prepare: Prepare,
+) -> None:
+    env = slow_large_model(hub, base_env)
+    entrypoint = prepare_process(env)
+    entrypoint.wait_for_line("downloading songgeneration_large:model.pt")
+    (fill,) = children(entrypoint.proc.pid)
+
+    entrypoint.proc.send_signal(signal.SIGTERM)
+    asked = time.monotonic()
+    assert entrypoint.wait_exit(15) == 128 + signal.SIGTERM
+    assert time.monotonic() - asked < 5, "the fill stops at its next chunk, not at the end of its file"
+    out = entrypoint.output()
+    assert "fill stopped; what it wrote is kept" in out
+    assert "stopped by SIGTERM while preparing" in out
+    assert not Path(f"/proc/{fill}").exists(), "the fill process ended with the entrypoint"
+    before = sent(hub)
+    assert 0 < before < LARGE_SIZE
+
+    hub.configure(bandwidth=10_000_000)  # still paced: a split then wastes no more than a chunk in flight
+    hub.clear_requests()
+    assert run_prepare(env) == 0
+    total = sum(
+        f["size"] for repo in (RUNTIME_REPO, LARGE_REPO) for f in repo_state(hub, repo)["files"].values()
+    )
+    assert before + sent(hub) - total < env_streams(env) * MIB, "at most a chunk per connection fetched twice"
+    assert manifest(env, "songgeneration_large")["complete"] is True
+
+
+def test_a_killed_fill_resumes_from_its_last_checkpoint(
+    hub: HubEmulator,
+    base_env: dict[str, str],
+    prepare_process: Callable[[dict[str, str]], Entrypoint],
+    run_prepare: Prepare,
+) -> None:
+    env = slow_large_model(hub, base_env)
+    entrypoint = prepare_process(env)
+    state = data_dir(env) / ".songgen" / "incomplete" / "songgeneration_large" / "model.pt.ranges.json"
+
+    def recorded() -> int:
+        with contextlib.suppress(OSError, ValueError):
+            return sum(end - start for start, end in json.loads(state.read_text())["ranges"])
+        return 0
+
+    entrypoint.wait_for("a checkpoint with 10 MB of the model", lambda: recorded() >= 10_000_000)
+    os.killpg(entrypoint.proc.pid, signal.SIGKILL)  # a machine that stops without warning
+    entrypoint.wait_exit(15)
+    kept = recorded()
+
+    hub.configure(bandwidth=10_000_000)  # still paced: a split then wastes no more than a chunk in flight
+    second = time.time()  # the killed connections may be logged late; what counts is when a request came
+    assert run_prepare(env) == 0
+    sha = repo_state(hub, LARGE_REPO)["files"]["model.pt"]["sha256"]
+    fetched = sum(
+        r.bytes_sent for r in requests_since(hub, second) if r.kind == "cdn" and r.path.endswith(sha)
+    )
+    assert LARGE_SIZE - kept <= fetched < LARGE_SIZE - kept + 2 * MIB, "only the ranges it had not recorded"
+    assert (data_dir(env) / "models" / "songgeneration_large" / "model.pt").stat().st_size == LARGE_SIZE
+    assert not state.exists()
+
+
+def env_streams(env: dict[str, str]) -> int:
+    return int(env.get("SONGGEN_FILL_STREAMS", "8"))

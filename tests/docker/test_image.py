@@ -105,6 +105,29 @@ def test_lock_is_exact_and_carries_the_cuda_128_torch_stack() -> None:
         assert pins[name] == version, name
 
 
+def test_the_fill_has_its_own_locked_environment_and_the_studios_set_keeps_its_pins() -> None:
+    fill_lock = {
+        m.group(1).lower(): m.group(2)
+        for line in (DOCKER_DIR / "requirements-fill.lock.txt").read_text().splitlines()
+        if (m := PIN.match(line))
+    }
+    studio_lock = {
+        m.group(1).lower(): m.group(2) for line in LOCK.read_text().splitlines() if (m := PIN.match(line))
+    }
+    assert fill_lock["huggingface-hub"] == "2.4.0"
+    assert {"httpx2", "hf-xet", "packaging"} <= set(fill_lock), "its dependencies, and verify_env's packaging"
+    assert studio_lock["huggingface-hub"] == "0.25.2", "the Studio's own pin does not move"
+    text = (DOCKER_DIR / "Dockerfile").read_text()
+    stage = text.split("AS fill-env", 1)[1].split("\nFROM ", 1)[0]
+    assert "python3.10 -m venv /opt/fill-venv" in stage
+    assert "--no-deps -r /build/requirements-fill.lock.txt" in stage
+    assert "verify_env.py --exact /build/requirements-fill.lock.txt" in stage
+    final = text.rsplit("FROM ${CUDA_BASE}", 1)[1]
+    assert "COPY --from=fill-env /opt/fill-venv /opt/fill-venv" in final
+    assert "COPY songgen_fill/*.py /opt/songgen/boot/songgen_fill/" in final
+    assert "SONGGEN_FILL_PYTHON=/opt/fill-venv/bin/python" in final
+
+
 def test_verify_env_accepts_a_matching_set_and_names_every_mismatch(tmp_path: Path) -> None:
     from importlib import metadata
 
