@@ -9,6 +9,7 @@ complete at once, while the others still download.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from typing import TypeVar
 from songgen_boot.console import human, log
 from songgen_boot.errors import HubError, StopRequestedError, TransientError
 from songgen_boot.fill import free_space
-from songgen_boot.filljob import FillJob
+from songgen_boot.filljob import FillJob, incomplete_dir
 from songgen_boot.manifest import Target
 from songgen_boot.progress import Progress
 
@@ -116,8 +117,8 @@ class Fill:
         files = [f for plan in self._plans.values() for f in plan.fetches]
         last = time.monotonic()
         stop_deadline: float | None = None
-        while any(w.is_alive() for w in workers):
-            workers[0].join(0.2)
+        while alive := [w for w in workers if w.is_alive()]:
+            alive[0].join(0.2)
             now = time.monotonic()
             if now - last >= CHECKPOINT_SECONDS:
                 self._checkpoint(files)
@@ -209,6 +210,8 @@ class Fill:
             plan.manifest.complete = True
             plan.manifest.save(plan.target.manifest_path)
             self._dirty.discard(plan.target.name)
+        # Whatever is still there belongs to no file of this commit (a file an earlier revision had).
+        shutil.rmtree(incomplete_dir(self.job.data_dir) / plan.target.name, ignore_errors=True)
         log(
             f"{plan.target.name}: complete ({len(plan.manifest.files)} files, "
             f"{human(plan.manifest.total_bytes())}), verified"

@@ -93,8 +93,7 @@ def assert_volume_matches(env: dict[str, str]) -> None:
         for path, data in files.items():
             assert local_path(env, repo, path).read_bytes() == data, f"{repo}:{path}"
     assert not list(data_dir(env).rglob("*.part")), "no partial files are left behind"
-    leftovers = data_dir(env) / ".songgen" / "incomplete"
-    assert not [p for p in leftovers.rglob("*") if p.is_file()], "nothing left unfinished"
+    assert not list((data_dir(env) / ".songgen" / "incomplete").rglob("*")), "nothing left unfinished"
 
 
 def test_cold_boot_downloads_each_file_once_and_links_the_volume(
