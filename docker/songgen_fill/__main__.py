@@ -6,7 +6,9 @@ token comes from ``HF_TOKEN``; nothing here prints it.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -20,6 +22,23 @@ from songgen_boot.filljob import HUB_ERROR, NO_SPACE, OK, STOPPED, FillJob, Fill
 from .fill import Fill
 from .partial import DiskError
 
+_QUERY = re.compile(r"\?[^\s'\"]*")
+
+
+class _NoSignedLinks(logging.Filter):
+    """The library's warnings name the URL they retry; a CDN link's query is its signature: leave it out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _QUERY.sub("?...", str(record.msg))
+        if isinstance(record.args, tuple):
+            record.args = tuple(_QUERY.sub("?...", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def quiet_signed_links() -> None:
+    for handler in logging.getLogger("huggingface_hub").handlers:
+        handler.addFilter(_NoSignedLinks())
+
 
 def main() -> int:
     stop = threading.Event()
@@ -31,6 +50,7 @@ def main() -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, on_signal)
+    quiet_signed_links()
     job = FillJob.from_json(sys.stdin.read())
     fill = Fill(job, stop, os.environ.get("HF_TOKEN") or None)
     try:

@@ -177,7 +177,7 @@ def test_a_volume_filled_by_the_previous_entrypoint_boots_warm(
 
 
 def test_a_dropped_connection_resumes_where_the_body_stopped(
-    hub: HubEmulator, base_env: dict[str, str], run_prepare: Prepare
+    hub: HubEmulator, base_env: dict[str, str], run_prepare: Prepare, capsys: pytest.CaptureFixture[str]
 ) -> None:
     size = len(repo_content()[RUNTIME_REPO][BIG_FILE])
     sha = hashlib.sha256(repo_content()[RUNTIME_REPO][BIG_FILE]).hexdigest()
@@ -191,6 +191,9 @@ def test_a_dropped_connection_resumes_where_the_body_stopped(
     assert 0 < resumed_at <= first, "the second request continued the file, it did not start it over"
     assert resumed_at % MIB == 0, "from the last whole chunk written"
     assert_volume_matches(hub_env(base_env, hub))
+    out = capsys.readouterr().out
+    assert "Trying to resume download" in out, "the library says it resumes"
+    assert "signature" not in out, "without the CDN link's signature"
 
 
 def test_an_interrupted_fill_resumes_after_a_restart(
