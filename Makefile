@@ -18,13 +18,14 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_PYTHON_CMD := $(abspath $(PY))
 
-.PHONY: help setup env test lint typecheck sandbox bench wait clean
+.PHONY: help setup env test lint typecheck sandbox bench bench-fill wait clean
 help:
 	@echo "make setup     install uv, the virtualenv, the Pulumi toolchain, the Kubernetes provider plugin and"
 	@echo "               the local control plane the tests run against (idempotent; the first run builds for minutes)"
 	@echo "make test      setup, then lint, type-check and run every test"
 	@echo "make sandbox   the whole lifecycle offline, per platform against its bundled stand-in (PLATFORM= picks one)"
 	@echo "make bench     lifecycle benchmarks against the emulator"
+	@echo "make bench-fill  the entrypoint's volume fill against the Hub stand-in (a few GB, a few minutes)"
 	@echo "make env       print exports that put the toolchain on PATH: source <(make -s env)"
 	@echo "make wait      after up: wait until the Studio answers, e.g. make wait STACK=dev"
 
@@ -58,6 +59,9 @@ sandbox: setup  # PLATFORM=fly|spaces|kubernetes runs one platform; unset runs t
 
 bench: setup
 	$(with_tools) python -m bench.lifecycle
+
+bench-fill: setup
+	$(with_tools) python -m bench.fill $(BENCH_ARGS)
 
 wait: setup
 	$(with_tools) python -m lifecycle.wait_ready --stack $(or $(STACK),$(error name the stack: make wait STACK=dev))

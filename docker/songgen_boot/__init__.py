@@ -22,12 +22,14 @@ What it does, in order, on every boot:
    after the Studio stops. Nothing the entrypoint writes on the data dir is a symlink.
 4. Weights, one of two ways:
 
-   - a volume (default): fills what is missing from Hugging Face, the runtime bundle and the models
-     in ``SONGGEN_MODELS``. Downloads resume (HTTP Range) after a broken connection or a restart,
-     every file is verified (sha256 from the tree API's LFS info, the git blob id for small files)
-     before it is moved into place, and progress (bytes, percent, rate) goes to stdout. Free space is
-     checked before the first byte is fetched. A complete cache is recognised from the local
-     manifests without any network access. The Studio's patched files are copied over the bundle.
+   - a volume (default): a complete cache is recognised from the local manifests without any
+     network access. What is missing of the runtime bundle and the models in ``SONGGEN_MODELS`` is
+     filled by ``songgen_fill``, run as a process on its own environment (``SONGGEN_FILL_PYTHON``:
+     huggingface_hub, which the Studio's pinned set has only in an old version): free space checked
+     before the first byte, byte ranges over parallel connections, resumed after a broken connection
+     or a restart, every file verified (sha256, or the git blob id for small files) before it is
+     moved into place, progress (bytes, percent, rate) on stdout. A stop signal is passed on to it.
+     The Studio's patched files are copied over the bundle.
    - read-only mounts (``SONGGEN_WEIGHTS_DIR``, e.g. Spaces repo volumes)::
 
        <weights>/runtime/{ckpt,third_party}   <- app/ckpt, app/third_party (via the link farm below)
@@ -101,6 +103,8 @@ SONGGEN_DOWNLOAD_RETRIES        8                           attempts per file (e
 SONGGEN_RETRY_BASE_SECONDS      2                           first back-off between attempts (doubles, <=60)
 SONGGEN_HTTP_TIMEOUT_SECONDS    60                          socket timeout of one HTTP read
 SONGGEN_PROGRESS_SECONDS        10                          interval of download progress lines
+SONGGEN_FILL_STREAMS            8                           connections the fill uses at once (1-64)
+SONGGEN_FILL_PYTHON             /opt/fill-venv/bin/python   the interpreter of the fill's environment
 SONGGEN_OVERLAY_DIR             /opt/songgen/overlay        patched files laid over the runtime bundle
 SONGGEN_PLATFORM                fly                         fly, spaces or kubernetes: what stopping when
                                                             idle means (nothing else)
@@ -130,7 +134,8 @@ SONGGEN_K8S_RETRY_SECONDS       10                          kubernetes: first ba
                                                             (doubles, at most 600)
 ==============================  ==========================  =================================================
 
-Only the standard library is used so the package runs on whichever Python the image has (3.10+).
+Only the standard library is used so the package runs on whichever Python the image has (3.10+); the
+fill, which needs huggingface_hub, is the sibling package ``songgen_fill``, started as a process.
 
 Modules, lowest first; each imports only modules listed before it::
 
@@ -138,11 +143,11 @@ Modules, lowest first; each imports only modules listed before it::
     errors       the failures that end a boot, each mapped to an exit code by __main__
     env          typed values read from the environment, every bad variable noted by name
     config       Settings (one function per group of variables), the model table, the platforms
-    hub          the Hugging Face client: revisions, tree listings, file downloads
     checksums    verifying a file against its size, sha256 or git blob id
     manifest     what is on the volume and verified, per repo
     progress     download (and copy) progress lines
-    fill         the resumable, verified fill of the volume
+    filljob      the contract with the fill process: its job (JSON on stdin) and its result line
+    fill         what is complete on the volume (offline); the fill process for the rest
     layout       the data dir's layout, linked into the app directory; the Studio's state files
     statefiles   a bucket's state files: kept locally, restored at boot, mirrored back whole
     overlays     the Studio's patched files laid over the runtime bundle on a volume

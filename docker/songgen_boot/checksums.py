@@ -2,28 +2,54 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from .errors import StopRequestedError
-from .hub import RemoteFile
 
 CHUNK = 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Expected:
+    """What a repo file must be: its size, and the sha256 (LFS files) or git blob id (small files)."""
+
+    size: int
+    sha256: str | None = None
+    git_sha1: str | None = None
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any]) -> Expected:
+        """From a manifest entry ({"size", "sha256" | "git_sha1"})."""
+        sha256, git_sha1 = entry.get("sha256"), entry.get("git_sha1")
+        return cls(int(entry["size"]), str(sha256) if sha256 else None, str(git_sha1) if git_sha1 else None)
+
+    def entry(self) -> dict[str, Any]:
+        """As a manifest entry; only the strongest hash is kept."""
+        found: dict[str, Any] = {"size": self.size}
+        if self.sha256:
+            found["sha256"] = self.sha256
+        elif self.git_sha1:
+            found["git_sha1"] = self.git_sha1
+        return found
 
 
 class Hasher:
     """sha256 of the content, or the git blob id (sha1 over a 'blob <size>' header)."""
 
-    def __init__(self, expected: RemoteFile) -> None:
-        self.kind = "sha256" if expected.sha256 else ("git_sha1" if expected.git_oid else "size")
+    def __init__(self, expected: Expected) -> None:
+        self.kind = "sha256" if expected.sha256 else ("git_sha1" if expected.git_sha1 else "size")
         if self.kind == "git_sha1":
             self._h = hashlib.sha1(f"blob {expected.size}\0".encode(), usedforsecurity=False)
         else:
             self._h = hashlib.sha256()
-        self.expected = expected.sha256 or expected.git_oid or ""
+        self.expected = expected.sha256 or expected.git_sha1 or ""
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | memoryview) -> None:
         self._h.update(data)
 
     def matches(self) -> bool:
@@ -46,7 +72,7 @@ def hash_file(path: Path, hasher: Hasher, stop: threading.Event | None = None) -
             count += len(block)
 
 
-def verify_local(path: Path, expected: RemoteFile, stop: threading.Event | None = None) -> tuple[bool, str]:
+def verify_local(path: Path, expected: Expected, stop: threading.Event | None = None) -> tuple[bool, str]:
     try:
         size = path.stat().st_size
     except OSError:

@@ -27,6 +27,7 @@ SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 # A ping every quarter of the sleep time leaves three missed pings before the Space could sleep.
 KEEPAWAKE_FRACTION = 0.25
 KEEPAWAKE_MAX_SECONDS = 300.0
+MAX_FILL_STREAMS = 64
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
@@ -78,6 +79,8 @@ class Settings:
     retry_base_seconds: float = 2.0
     http_timeout_seconds: float = 60.0
     progress_seconds: float = 10.0
+    fill_python: str = "/opt/fill-venv/bin/python"  # the fill's own environment (huggingface_hub)
+    fill_streams: int = 8
     # ---- platforms and storage ----
     platform: str = "fly"
     keepawake: KeepAwakeSettings | None = None  # spaces with idle stop on
@@ -170,7 +173,19 @@ def _fill(reader: EnvReader) -> dict[str, Any]:
             "SONGGEN_HTTP_TIMEOUT_SECONDS", Settings.http_timeout_seconds, 0.1
         ),
         "progress_seconds": reader.number("SONGGEN_PROGRESS_SECONDS", Settings.progress_seconds),
+        "fill_python": reader.text("SONGGEN_FILL_PYTHON", Settings.fill_python),
+        "fill_streams": _streams(reader),
     }
+
+
+def _streams(reader: EnvReader) -> int:
+    streams = reader.number("SONGGEN_FILL_STREAMS", Settings.fill_streams, 1)
+    if streams != int(streams) or streams > MAX_FILL_STREAMS:
+        reader.problem(
+            f"SONGGEN_FILL_STREAMS={streams:g} must be a whole number from 1 to {MAX_FILL_STREAMS}"
+        )
+        return Settings.fill_streams
+    return int(streams)
 
 
 def _studio(reader: EnvReader) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Fixtures for the image tests: the boot package, a fake Hub, a stand-in Studio, env builders,
-mounted weights, entrypoint processes (as root or not) and a certificate for a stand-in cluster."""
+"""Fixtures for the image tests: the boot and fill packages, the Hub stand-in, a stand-in Studio, env
+builders, mounted weights, entrypoint processes (as root or not) and a certificate for a stand-in cluster."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.docker.fake_hub import FakeHub
+from hub_emulator import HubEmulator
 from tests.docker.fake_kube_api import Certificates, make_certificates
 from tests.docker.process import Entrypoint, Unprivileged
 
@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = ROOT / "docker"
 BOOT_PACKAGE = "songgen_boot"
 BOOT_DIR = DOCKER_DIR / BOOT_PACKAGE
+FILL_PACKAGE = "songgen_fill"
+FILL_DIR = DOCKER_DIR / FILL_PACKAGE
 FAKE_STUDIO = Path(__file__).resolve().parent / "fake_studio.py"
 
 RUNTIME_REPO = "lglg666/SongGeneration-Runtime"
@@ -58,7 +60,8 @@ class Boot:
             self.console = import_module(f"{BOOT_PACKAGE}.console")
             self.errors = import_module(f"{BOOT_PACKAGE}.errors")
             self.config = import_module(f"{BOOT_PACKAGE}.config")
-            self.hub = import_module(f"{BOOT_PACKAGE}.hub")
+            self.checksums = import_module(f"{BOOT_PACKAGE}.checksums")
+            self.filljob = import_module(f"{BOOT_PACKAGE}.filljob")
             self.progress = import_module(f"{BOOT_PACKAGE}.progress")
             self.fill = import_module(f"{BOOT_PACKAGE}.fill")
             self.layout = import_module(f"{BOOT_PACKAGE}.layout")
@@ -80,6 +83,25 @@ def boot() -> Boot:
     return Boot()
 
 
+class Fill:
+    """The modules of docker/songgen_fill (the image runs them on the fill's own environment)."""
+
+    def __init__(self) -> None:
+        sys.path.insert(0, str(DOCKER_DIR))
+        try:
+            self.remote = import_module(f"{FILL_PACKAGE}.remote")
+            self.partial = import_module(f"{FILL_PACKAGE}.partial")
+            self.fill = import_module(f"{FILL_PACKAGE}.fill")
+        finally:
+            sys.path.remove(str(DOCKER_DIR))
+
+
+@pytest.fixture(scope="session")
+def fill_package(boot: Boot) -> Fill:
+    """docker/songgen_fill imported in-process (on this machine's huggingface_hub, the version the image locks)."""
+    return Fill()
+
+
 def repo_content(seed: int = 7) -> dict[str, dict[str, bytes]]:
     rng = random.Random(seed)
     return {
@@ -97,10 +119,26 @@ def repo_content(seed: int = 7) -> dict[str, dict[str, bytes]]:
     }
 
 
-@pytest.fixture
-def hub() -> Iterator[FakeHub]:
-    with FakeHub(repo_content()) as server:
+def seed(hub: HubEmulator, content: dict[str, dict[str, bytes]]) -> None:
+    """The repos as the Hub would hold them (binary files through LFS, as the Hub decides)."""
+    hub.add_user(RUNTIME_REPO.split("/")[0])
+    for repo, files in content.items():
+        hub.add_repo(repo, files)
+
+
+@pytest.fixture(scope="session")
+def _hub_server() -> Iterator[HubEmulator]:
+    with HubEmulator() as server:
         yield server
+
+
+@pytest.fixture
+def hub(_hub_server: HubEmulator) -> HubEmulator:
+    """The Hub stand-in holding repo_content(), no latency, no cap, no faults, an empty request log."""
+    _hub_server.reset()
+    _hub_server.configure(latency=0.0, bandwidth=None)
+    seed(_hub_server, repo_content())
+    return _hub_server
 
 
 @pytest.fixture
@@ -128,6 +166,9 @@ def base_env(tmp_path: Path, app_dir: Path) -> dict[str, str]:
         "SONGGEN_PROGRESS_SECONDS": "0",
         "SONGGEN_STOP_GRACE_SECONDS": "3",
         "SONGGEN_PYTHON": sys.executable,
+        # This venv has the huggingface_hub the image's fill locks; SONGGEN_TEST_FILL_PYTHON runs the fill
+        # on another interpreter (e.g. a Python 3.10 venv of docker/requirements-fill.lock.txt, as in the image).
+        "SONGGEN_FILL_PYTHON": os.environ.get("SONGGEN_TEST_FILL_PYTHON") or sys.executable,
     }
 
 

@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker.conftest import BOOT_DIR, DOCKER_DIR, ROOT, Boot, boot_command, boot_process_env
+from tests.docker.conftest import (
+    BOOT_DIR,
+    DOCKER_DIR,
+    FILL_DIR,
+    ROOT,
+    Boot,
+    Fill,
+    boot_command,
+    boot_process_env,
+)
 
 HADOLINT = ROOT / ".venv" / "bin" / "hadolint"
 LOCK = DOCKER_DIR / "requirements.lock.txt"
@@ -96,6 +105,29 @@ def test_lock_is_exact_and_carries_the_cuda_128_torch_stack() -> None:
         assert pins[name] == version, name
 
 
+def test_the_fill_has_its_own_locked_environment_and_the_studios_set_keeps_its_pins() -> None:
+    fill_lock = {
+        m.group(1).lower(): m.group(2)
+        for line in (DOCKER_DIR / "requirements-fill.lock.txt").read_text().splitlines()
+        if (m := PIN.match(line))
+    }
+    studio_lock = {
+        m.group(1).lower(): m.group(2) for line in LOCK.read_text().splitlines() if (m := PIN.match(line))
+    }
+    assert fill_lock["huggingface-hub"] == "2.4.0"
+    assert {"httpx2", "hf-xet", "packaging"} <= set(fill_lock), "its dependencies, and verify_env's packaging"
+    assert studio_lock["huggingface-hub"] == "0.25.2", "the Studio's own pin does not move"
+    text = (DOCKER_DIR / "Dockerfile").read_text()
+    stage = text.split("AS fill-env", 1)[1].split("\nFROM ", 1)[0]
+    assert "python3.10 -m venv /opt/fill-venv" in stage
+    assert "--no-deps -r /build/requirements-fill.lock.txt" in stage
+    assert "verify_env.py --exact /build/requirements-fill.lock.txt" in stage
+    final = text.rsplit("FROM ${CUDA_BASE}", 1)[1]
+    assert "COPY --from=fill-env /opt/fill-venv /opt/fill-venv" in final
+    assert "COPY songgen_fill/*.py /opt/songgen/boot/songgen_fill/" in final
+    assert "SONGGEN_FILL_PYTHON=/opt/fill-venv/bin/python" in final
+
+
 def test_verify_env_accepts_a_matching_set_and_names_every_mismatch(tmp_path: Path) -> None:
     from importlib import metadata
 
@@ -131,7 +163,7 @@ def test_verify_env_accepts_a_matching_set_and_names_every_mismatch(tmp_path: Pa
 def test_rewrite_for_cuda128_swaps_torch_and_nvidia_pins() -> None:
     sys.path.insert(0, str(DOCKER_DIR))
     try:
-        import compile_lock  # type: ignore[import-not-found]
+        import compile_lock
     finally:
         sys.path.remove(str(DOCKER_DIR))
     nvidia = "\n".join(f"{name}==0.0.1  # via torch" for name in compile_lock.CUDA_128)
@@ -177,10 +209,10 @@ BOOT_LAYERS = (
     "errors",
     "env",
     "config",
-    "hub",
     "checksums",
     "manifest",
     "progress",
+    "filljob",
     "fill",
     "layout",
     "statefiles",
@@ -215,6 +247,28 @@ def test_boot_package_imports_point_one_way_and_only_into_the_standard_library()
                 for imported in names:
                     top = str(imported).split(".")[0]
                     assert top in sys.stdlib_module_names, f"{path.name} imports {imported}: stdlib only"
+
+
+# Lowest first, as for the boot package; the fill may also use the Hub's client and songgen_boot.
+FILL_LAYERS = ("remote", "partial", "transfer", "plan", "fill", "__main__")
+FILL_LIBRARIES = frozenset({"huggingface_hub", "httpx2", "songgen_boot"})
+
+
+def test_fill_package_imports_point_one_way_into_the_hub_client_and_the_boot_package() -> None:
+    sources = {path.stem: path for path in FILL_DIR.glob("*.py")}
+    assert sorted(sources) == sorted(("__init__", *FILL_LAYERS)), "every module has its place in the order"
+    for name, path in sources.items():
+        below = set(FILL_LAYERS[: FILL_LAYERS.index(name)]) if name in FILL_LAYERS else set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                assert node.module in below, f"{path.name} imports .{node.module}, which is not below it"
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names = (
+                    [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module]
+                )
+                for imported in names:
+                    top = str(imported).split(".")[0]
+                    assert top in sys.stdlib_module_names | FILL_LIBRARIES, f"{path.name} imports {imported}"
 
 
 # ---- pure functions of the boot package ----
@@ -289,8 +343,8 @@ def test_progress_reports_bytes_percent_and_rate(boot: Boot, capsys: pytest.Capt
     assert "all: 1.00 MB / 2.00 MB (50.0%)" in out
 
 
-def test_unsafe_tree_paths_are_refused(boot: Boot) -> None:
+def test_unsafe_tree_paths_are_refused(boot: Boot, fill_package: Fill) -> None:
     for path in ("../etc/passwd", "/abs", "a/../../b", ""):
         with pytest.raises(boot.errors.HubError):
-            boot.hub.check_repo_path("r/r", path)
-    boot.hub.check_repo_path("r/r", "ckpt/models--x/blobs/abc")
+            fill_package.remote.check_repo_path("r/r", path)
+    fill_package.remote.check_repo_path("r/r", "ckpt/models--x/blobs/abc")

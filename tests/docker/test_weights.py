@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from hub_emulator import HubEmulator
 from tests.docker.conftest import (
     BASE_ID,
     BASE_REPO,
@@ -28,7 +29,6 @@ from tests.docker.conftest import (
     write_overlay,
     write_weights,
 )
-from tests.docker.fake_hub import FakeHub
 from tests.docker.process import Unprivileged
 
 Prepare = Callable[[dict[str, str]], int]
@@ -44,13 +44,13 @@ def mount_env(base_env: dict[str, str], tmp_path: Path, **extra: str) -> dict[st
 
 
 def test_mount_mode_links_the_mounts_and_asks_the_hub_nothing(
-    hub: FakeHub, base_env: dict[str, str], tmp_path: Path, run_prepare: Prepare
+    hub: HubEmulator, base_env: dict[str, str], tmp_path: Path, run_prepare: Prepare
 ) -> None:
     weights = write_weights(tmp_path / "weights")
-    env = mount_env(base_env, tmp_path, HF_ENDPOINT=hub.endpoint, SONGGEN_DOWNLOAD="1")
+    env = mount_env(base_env, tmp_path, HF_ENDPOINT=hub.url, SONGGEN_DOWNLOAD="1")
     assert run_prepare(env) == 0
 
-    assert hub.requests == [], "not one request to the Hub"
+    assert hub.requests() == [], "not one request to the Hub"
     app, data = Path(env["SONGGEN_APP_DIR"]), Path(env["SONGGEN_DATA_DIR"])
     assert os.readlink(app / "ckpt") == str(weights / "runtime" / "ckpt")
     assert os.readlink(app / "third_party") == str(weights / "runtime" / "third_party"), "no overlay: no farm"
