@@ -21,8 +21,9 @@ from components.settings import (
     StudioSettings,
     validate,
 )
+from components.spaces.platform import PLATFORM as SPACES
 
-PLATFORMS: dict[PlatformName, Platform] = {FLY.name: FLY, KUBERNETES.name: KUBERNETES}
+PLATFORMS: dict[PlatformName, Platform] = {FLY.name: FLY, KUBERNETES.name: KUBERNETES, SPACES.name: SPACES}
 
 
 def platform_of(settings: StudioSettings) -> Platform:

@@ -52,7 +52,16 @@ def kubernetes(_scratch: Path) -> Iterator[StandIn]:
         yield stand_in
 
 
+@contextmanager
+def spaces(_scratch: Path) -> Iterator[StandIn]:
+    from lifecycle.hub_stand_in import spaces_stand_in
+
+    with spaces_stand_in() as stand_in:
+        yield stand_in
+
+
 STAND_INS: dict[str, Callable[[Path], AbstractContextManager[StandIn]]] = {
     "fly": fly,
     "kubernetes": kubernetes,
+    "spaces": spaces,
 }

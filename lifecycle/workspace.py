@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Pulumi.sandbox.yaml's encryptionsalt was made with this passphrase. Sandbox and test stacks hold
 # nothing secret that is real, so a published passphrase is fine there; real stacks choose their own.
 SCRATCH_PASSPHRASE = "sandbox"  # noqa: S105 (deliberately public, see above)
-PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components")
+# docker/ is the Spaces platform's build context, which its providers commit to the Space.
+PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components", "docker")
 STACK_FILE = re.compile(r"Pulumi\.[^.]+\.yaml")
 
 
