@@ -19,6 +19,8 @@ def checkout(tmp_path: Path) -> Path:
     root = tmp_path / "checkout"
     (root / "components").mkdir(parents=True)
     (root / "components" / "__init__.py").write_text("")
+    (root / "docker").mkdir()
+    (root / "docker" / "Dockerfile").write_text("FROM scratch\n")
     (root / "__main__.py").write_text("")
     (root / "Pulumi.yaml").write_text("name: songgen-studio\n")
     (root / "Pulumi.sandbox.yaml").write_text(COMMITTED_SANDBOX)

@@ -241,4 +241,4 @@ def test_an_image_without_a_tag_or_digest_is_refused() -> None:
 
 def test_an_unknown_platform_is_refused_with_the_ones_there_are() -> None:
     issues = issues_for("dev", {"platform": "heroku"})
-    assert issues == {"platform": "'heroku' is not a platform; use one of 'fly', 'kubernetes'"}
+    assert issues == {"platform": "'heroku' is not a platform; use one of 'fly', 'kubernetes', 'spaces'"}
