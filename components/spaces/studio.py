@@ -5,10 +5,12 @@ build and every later change see what they need:
 
     Space --> Bucket (protected with protectData) --> Volumes --\\
       |--> Variables ------------------------------------------ +--> Files (one commit) --> Rollout (wait)
-      '--> Secrets -------------------------------------------/
+      '--> Secrets -------------------------------------------/                                  |
+                                                                                SongsNotice <----'
 
 The Space is made (or found to be someone else's) before anything else is written, so a copied stack stops
-before any write. Variables (which the build reads as build arguments) are set before the files arrive.
+before any write. Variables (which the build reads as build arguments) are set before the files arrive. The
+songs notice depends on everything, so a destroy meets it (and, with protectData, its protection) first.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .pricing import estimate
 from .rollout import SpaceRollout
 from .secrets import SpaceSecrets
 from .settings import SpacesSettings
+from .songs_notice import SongsNotice
 from .space import Space
 from .variables import SpaceVariables
 from .volumes import Mount, SpaceVolumes, mount
@@ -182,6 +185,7 @@ def deploy(
         wait_timeout_s=settings.space_wait_minutes * 60.0,
         opts=options(files),
     )
+    SongsNotice(bucket_id=bucket, opts=options(rollout, protect=spec.data_protected))
     hub = hub_endpoint(settings)
     runs: list[Any] = [
         {
@@ -217,10 +221,6 @@ def deploy(
             "hardware": settings.space_hardware,
             "weights": volumes.resolved.apply(
                 lambda resolved: {m["source"]: m["revision"] for m in resolved if m["type"] != "bucket"}
-            ),
-            "on_destroy": (
-                f"deletes Space {repo_id} and bucket {bucket} with every song, upload and the queue in it"
-                + (" (refused while protectData is on)" if spec.data_protected else "")
             ),
         },
     )

@@ -106,6 +106,7 @@ def test_a_spaces_stack_declares_the_space_and_what_it_holds_under_the_studio_co
     kinds = sorted(urn.split("::")[2].rsplit(":", 1)[-1] for urn in program.resources if SPACES in urn)
     assert kinds == [
         "Bucket",
+        "SongsNotice",
         "Space",
         "SpaceFiles",
         "SpaceRollout",
@@ -211,7 +212,6 @@ def test_outputs_name_the_space_the_bucket_the_image_commit_and_the_cost(
     assert outputs["look"]["logs"].startswith(
         "https://huggingface.co/spaces/alice/songgen-studio-dev?logs=container"
     )
-    assert "song" in outputs["on_destroy"]
 
 
 def test_the_stored_data_guard_watches_the_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -222,3 +222,5 @@ def test_the_stored_data_guard_watches_the_bucket(monkeypatch: pytest.MonkeyPatc
         bucket: f"bucket {bucket} (the songs, uploads and queue of Space alice/songgen-studio-prod-eu)"
     }
     assert guard["protect"] is True  # a prod-like stack protects its songs
+    (notice,) = [urn for urn in program.resources if "SongsNotice" in urn]
+    assert notice.endswith("::destroy-deletes-the-songs-in-the-bucket")
