@@ -15,7 +15,7 @@ from components.platforms import load_settings
 from components.spaces import hub as hub_client
 from components.spaces.settings import SpacesSettings
 from hub_emulator import HubEmulator
-from lifecycle.stand_ins import seed_weight_repos
+from lifecycle.hub_stand_in import seed_weight_repos
 
 NAMESPACE = "alice"
 OWNER = "organization/songgen-studio/dev"

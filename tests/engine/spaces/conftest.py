@@ -14,10 +14,9 @@ from pulumi import automation as auto
 
 from components.spaces.bucket import bucket_name
 from hub_emulator import HubEmulator
-from lifecycle.stand_ins import SPACES_SANDBOX_TOKEN, SPACES_SANDBOX_USER, seed_weight_repos
+from lifecycle.hub_stand_in import SPACES_SANDBOX_TOKEN, SPACES_SANDBOX_USER, STACK, seed_weight_repos
 from tests.engine.conftest import StackFactory
 
-STACK = "sandbox-spaces"
 SPACE = f"{SPACES_SANDBOX_USER}/songgen-studio-{STACK}"
 OWNER = f"organization/songgen-studio/{STACK}"
 BUCKET = f"{SPACES_SANDBOX_USER}/{bucket_name(OWNER)}"

@@ -10,11 +10,11 @@ import pytest
 from pulumi import automation as auto
 
 from hub_emulator import HubEmulator
+from lifecycle.hub_stand_in import STACK
 from tests.engine.conftest import StackFactory
 from tests.engine.spaces.conftest import (
     BUCKET,
     SPACE,
-    STACK,
     STACK_FILE,
     TEAM,
     configure,

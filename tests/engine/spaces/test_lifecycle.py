@@ -12,7 +12,7 @@ import pytest
 from pulumi import automation as auto
 
 from hub_emulator import HubEmulator
-from lifecycle.stand_ins import SPACES_SANDBOX_TOKEN, SPACES_SANDBOX_USER
+from lifecycle.hub_stand_in import SPACES_SANDBOX_TOKEN, SPACES_SANDBOX_USER
 from tests.engine.spaces.conftest import BUCKET, SPACE, configure, destroy_leaves_nothing, hand, space, writes
 
 pytestmark = pytest.mark.engine
