@@ -31,6 +31,7 @@ class Subject:
 class Category:
     AUTH = "auth"
     FORBIDDEN = "forbidden"
+    BILLING = "billing"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     PRECONDITION = "precondition"
@@ -53,6 +54,10 @@ SUGGESTIONS: dict[str, str] = {
     Category.FORBIDDEN: (
         "The token may not write here: deploys need a write token (not a read token) of the namespace's owner, "
         "or of a member of the organisation named by songgen-studio:hfNamespace."
+    ),
+    Category.BILLING: (
+        "GPU hardware is billed to the namespace that owns the Space: add a payment method (or credits) to that "
+        "account or organisation at https://huggingface.co/settings/billing, then run pulumi up again."
     ),
     Category.NOT_FOUND: (
         "It does not exist, or this token cannot see it (a private repo of another account). If it was deleted "
@@ -77,6 +82,7 @@ SUGGESTIONS: dict[str, str] = {
 _BY_STATUS = {
     400: Category.INVALID,
     401: Category.AUTH,
+    402: Category.BILLING,
     403: Category.FORBIDDEN,
     404: Category.NOT_FOUND,
     409: Category.CONFLICT,

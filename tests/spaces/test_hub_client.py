@@ -88,6 +88,18 @@ def test_a_read_token_is_told_that_deploys_need_a_write_token(
     assert "deploys need a write token (not a read token)" in str(caught.value)
 
 
+def test_hardware_the_account_cannot_pay_for_says_where_billing_is_set_up(
+    hub: HubEmulator, account: Account
+) -> None:
+    hub.inject_fault("POST", r"/api/repos/create", status=402, message="Payment required for l40sx1")
+    with pytest.raises(SpacesError) as caught:
+        client().call(
+            "space create", lambda api: api.create_repo(SPACE, repo_type="space", space_sdk="docker")
+        )
+    assert '"Payment required for l40sx1"' in str(caught.value)
+    assert "https://huggingface.co/settings/billing" in str(caught.value)
+
+
 def test_something_missing_is_none_for_find_and_a_not_found_error_for_call(account: Account) -> None:
     assert client().find("space lookup", lambda api: api.space_info("alice/nothing")) is None
     with pytest.raises(SpacesError) as caught:
