@@ -87,7 +87,7 @@ class Entrypoint:
 
     def terminate(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
-        return self.wait_exit(15)
+        return self.wait_exit(25)
 
     def kill(self) -> None:
         if self.running():
