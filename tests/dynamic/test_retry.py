@@ -1,4 +1,4 @@
-"""Backoff arithmetic: jitter bounds, the cap, Retry-After and the total budget."""
+"""Backoff arithmetic every platform's calls share: jitter bounds, the cap, Retry-After and the total budget."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-from components.fly.retry import Backoff, parse_retry_after
+from components.dynamic.retry import Backoff, parse_retry_after
 
 
 def test_delay_grows_exponentially_and_is_capped() -> None:
@@ -43,3 +43,9 @@ def test_retry_after_header_as_seconds_or_http_date() -> None:
     seconds = parse_retry_after(when)
     assert seconds is not None
     assert 25 <= seconds <= 31
+
+
+def test_retry_after_is_read_as_seconds_or_as_a_date() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert parse_retry_after("soon") is None
