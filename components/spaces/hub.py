@@ -4,11 +4,11 @@ Where and who: `HF_ENDPOINT` / `HF_TOKEN` from the environment first, then the s
 `hfToken` (a secret), which arrive in the provider process through `configure()` and are kept there
 (`components.dynamic.stack_config`), never on a provider object (those are pickled into the state).
 
-Every call goes through `Hub.call`: an `HfApi` built for this one provider call, and the retries of
-`components.dynamic.retry` (bounded by its one call budget, honouring the Hub's `Retry-After` in both of its
+Every call goes through `Hub.call`: an `HfApi` built for this one provider call, and the retries every platform
+shares (`components.dynamic.retry`: one time budget per call, the Hub's `Retry-After` honoured in both of its
 forms). A 429 is always retried (the Hub did nothing); a 5xx or a lost connection only when repeating the call
-is harmless.
-A create whose answer was lost raises with `maybe_applied`, and its provider looks before it tries again.
+is harmless. A create whose answer was lost raises with `maybe_applied`, and its provider looks before it tries
+again.
 """
 
 from __future__ import annotations
