@@ -6,7 +6,6 @@ pickled into the Pulumi state, so neither the connection nor the token may hang 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection, Iterable, Mapping
 from types import TracebackType
 from typing import Any
@@ -14,18 +13,18 @@ from urllib.parse import quote
 
 import httpx
 
+from components.dynamic import retry
+from components.dynamic.api_error import Subject
+from components.dynamic.retry import Attempts, Backoff, parse_retry_after, retryable
+
 from . import credentials
-from .errors import Category, FlyApiError, Subject, classify, fly_error_fields
-from .retry import RETRY_STATUSES, Backoff, parse_retry_after
+from .errors import Category, FlyApiError, classify, fly_error_fields
 
 REQUEST_ID_HEADER = "fly-request-id"
 USER_AGENT = "songgen-studio-fly"
 CONNECT_S = 10.0
 READ_S = 30.0
 TIMEOUT = httpx.Timeout(connect=CONNECT_S, read=READ_S, write=READ_S, pool=CONNECT_S)
-
-# Module-level so tests can shorten it; read at call time, never captured by a provider.
-DEFAULT_BACKOFF = Backoff()
 
 
 def segment(value: str) -> str:
@@ -47,7 +46,7 @@ class FlyClient:
         self.subject = subject
         self.base_url = (base_url or credentials.base_url()).rstrip("/")
         secret = token if token is not None else credentials.token(subject)
-        self.backoff = backoff or DEFAULT_BACKOFF
+        self.backoff = backoff or retry.DEFAULT_BACKOFF
         self._redact = [*credentials.secrets_of(secret), *redact]
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -91,30 +90,22 @@ class FlyClient:
         timeout = httpx.Timeout(
             connect=CONNECT_S, read=read_timeout_s or READ_S, write=READ_S, pool=CONNECT_S
         )
-        started = time.monotonic()
-        attempt = 0
+        attempts = Attempts(self.backoff)
         while True:
-            attempt += 1
             try:
                 response = self._http.request(method, path, json=body, params=params, timeout=timeout)
             except httpx.TransportError as exc:
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-                error = self._transport_error(method, path, exc, attempt, started, not (safe or never_sent))
-                wait = self.backoff.delay(attempt)
-                if (safe or never_sent) and self.backoff.allows(started, wait):
-                    time.sleep(wait)
+                if (safe or never_sent) and attempts.retry():
                     continue
-                raise error from None
+                raise self._transport_error(method, path, exc, attempts, not (safe or never_sent)) from None
             status = response.status_code
             if status < 300 or status in accept:
                 return response
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            wait = self.backoff.delay(attempt, retry_after)
-            retryable = status == 429 or (status in RETRY_STATUSES and safe)
-            if retryable and self.backoff.allows(started, wait):
-                time.sleep(wait)
+            if retryable(status, safe) and attempts.retry(retry_after):
                 continue
-            raise self._api_error(method, path, body, response, attempt, started, not safe and status >= 500)
+            raise self._api_error(method, path, body, response, attempts, not safe and status >= 500)
 
     def get_json(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any | None:
         """GET a resource; None when Fly answers 404."""
@@ -140,8 +131,7 @@ class FlyClient:
         path: str,
         body: Any,
         response: httpx.Response,
-        attempt: int,
-        started: float,
+        attempts: Attempts,
         maybe_applied: bool,
     ) -> FlyApiError:
         try:
@@ -160,14 +150,14 @@ class FlyClient:
             request_id=response.headers.get(REQUEST_ID_HEADER, ""),
             fly_code=fly_code,
             category=classify(response.status_code, message, fly_code, method, path, body),
-            attempts=attempt,
-            elapsed_s=time.monotonic() - started,
+            attempts=attempts.count,
+            elapsed_s=attempts.elapsed_s,
             maybe_applied=maybe_applied,
             redact=self._redact,
         )
 
     def _transport_error(
-        self, method: str, path: str, exc: httpx.TransportError, attempt: int, started: float, maybe: bool
+        self, method: str, path: str, exc: httpx.TransportError, attempts: Attempts, maybe: bool
     ) -> FlyApiError:
         timed_out = isinstance(exc, httpx.TimeoutException)
         what = "timed out" if timed_out else "could not be completed"
@@ -177,8 +167,8 @@ class FlyClient:
             method=method,
             path=path,
             category=Category.NETWORK,
-            attempts=attempt,
-            elapsed_s=time.monotonic() - started,
+            attempts=attempts.count,
+            elapsed_s=attempts.elapsed_s,
             maybe_applied=maybe,
             redact=self._redact,
         )

@@ -28,12 +28,14 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import ownership, progress
+from components.dynamic.compare import is_unknown, plain
+from components.dynamic.diff import KeyedDiff, diff_inputs, gone
 from components.dynamic.errors import ProviderError
 
 from .api import FlyClient, segment
 from .catalog import APP_NAME
 from .errors import Category
-from .provider import FlyDiffResult, FlyProvider, diff_inputs, gone, is_unknown, plain
+from .provider import FlyProvider, same
 
 INPUTS = ("name", "org_slug", "owner")
 # The owner is a creation-time marker, never a reason to replace the app.
@@ -145,10 +147,12 @@ class AppProvider(FlyProvider):
             failures.append(CheckFailure("owner", "owner must be the stack's organization/project/stack"))
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> FlyDiffResult:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
         # Same name in another org cannot exist twice: the old app must go first.
         same_name = olds.get("name") == news.get("name")
-        return diff_inputs(olds, news, REPLACE_ON, replace_on=REPLACE_ON, delete_before_replace=same_name)
+        return diff_inputs(
+            olds, news, REPLACE_ON, replace_on=REPLACE_ON, delete_before_replace=same_name, equal=same
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         name, org, owner = str(props["name"]), str(props["org_slug"]), str(props["owner"])

@@ -1,16 +1,13 @@
-"""Where the Fly API lives and which token to send: the environment first, then the stack's config.
-
-The stack config arrives in the provider process through `configure()`. It is kept in this module rather than on
-the provider object, because provider objects are pickled into the Pulumi state and this must never be.
-"""
+"""Where the Fly API lives and which token to send: the environment first, then the stack's config (kept in the
+provider process by `components.dynamic.stack_config`, never on a provider object)."""
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from components.dynamic.api_error import Subject
+from components.dynamic.stack_config import StackConfig
 
 from .catalog import API_URL
-from .errors import Category, FlyApiError, Subject
+from .errors import Category, FlyApiError
 
 DEFAULT_API_URL = API_URL
 PROJECT = "songgen-studio"
@@ -23,7 +20,9 @@ TOKEN_CONFIG = f"{PROJECT}:flyApiToken"
 _MACAROON_PREFIXES = ("fm1r_", "fm1a_", "fm2_")
 _SCHEMES = ("flyv1", "bearer")
 
-_stack_config: dict[str, str] = {}
+STACK_CONFIG = StackConfig(URL_CONFIG, TOKEN_CONFIG)
+remember_stack_config = STACK_CONFIG.remember
+forget_stack_config = STACK_CONFIG.forget
 
 HOW_TO_AUTHENTICATE = (
     "Set one for this shell with export FLY_API_TOKEN=$(fly tokens create deploy) (an org token from "
@@ -33,22 +32,8 @@ HOW_TO_AUTHENTICATE = (
 )
 
 
-def remember_stack_config(config: Any) -> None:
-    """Keep the URL and token from the stack config (a `pulumi.dynamic.Config`) for this process."""
-    for key in (URL_CONFIG, TOKEN_CONFIG):
-        value = config.get(key)
-        if isinstance(value, str) and value.strip():
-            _stack_config[key] = value.strip()
-        else:
-            _stack_config.pop(key, None)
-
-
-def forget_stack_config() -> None:
-    _stack_config.clear()
-
-
 def base_url() -> str:
-    url = os.environ.get(URL_ENV, "").strip() or _stack_config.get(URL_CONFIG) or DEFAULT_API_URL
+    url = STACK_CONFIG.setting(URL_ENV, URL_CONFIG) or DEFAULT_API_URL
     return url.rstrip("/")
 
 
@@ -59,7 +44,7 @@ def is_fly(url: str) -> bool:
 
 def token(subject: Subject) -> str:
     """The API token, or a FlyApiError that says how to set one."""
-    value = os.environ.get(TOKEN_ENV, "").strip() or _stack_config.get(TOKEN_CONFIG, "")
+    value = STACK_CONFIG.setting(TOKEN_ENV, TOKEN_CONFIG)
     if not strip_scheme(value):
         raise FlyApiError(
             subject,

@@ -7,11 +7,11 @@ Classification follows the Machines API's habits: Fly's own `status` code in the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Unpack
 
-from components.dynamic.errors import ProviderError
+from components.dynamic import api_error
+from components.dynamic.api_error import ApiError, CommonFields, Subject, category_by_status
 from components.fly.catalog import GPU_END_OF_LIFE_FACT
 
 # The Machines API paths whose request body carries a machine config or a volume's compute hint.
@@ -20,32 +20,12 @@ _VOLUME_CREATE = re.compile(r"^/apps/[^/]+/volumes$")
 _APP_CREATE = re.compile(r"^/apps$")
 
 
-@dataclass(frozen=True)
-class Subject:
-    """The resource a call is made for, as a person names it: kind and name."""
-
-    kind: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.name}"
-
-
-class Category:
+class Category(api_error.Category):
     GPU = "gpu_unavailable"
     NAME_TAKEN = "name_taken"
     CAPACITY = "capacity"
     QUOTA = "quota"
-    AUTH = "auth"
     LEASE = "lease_held"
-    NOT_FOUND = "not_found"
-    INVALID = "invalid"
-    PRECONDITION = "precondition"
-    RATE_LIMITED = "rate_limited"
-    SERVER = "server"
-    NETWORK = "network"
-    TIMEOUT = "timeout"
-    OTHER = "other"
 
 
 SUGGESTIONS: dict[str, str] = {
@@ -99,106 +79,40 @@ SUGGESTIONS: dict[str, str] = {
 }
 
 
-class FlyApiError(ProviderError):
+class FlyApiError(ApiError):
     """A failed Fly API call. `str(err)` is one paragraph a person can act on; the fields serve code and tests."""
+
+    service = "Fly API"
+    request_id_label = "fly-request-id"
+    suggestions = SUGGESTIONS
 
     def __init__(
         self,
         subject: Subject,
         *,
-        message: str,
         method: str = "",
         path: str = "",
-        status: int | None = None,
-        request_id: str = "",
         fly_code: str = "",
-        category: str = Category.OTHER,
-        suggestion: str | None = None,
-        attempts: int = 1,
-        elapsed_s: float = 0.0,
-        maybe_applied: bool = False,
-        redact: Iterable[str] = (),
+        **common: Unpack[CommonFields],
     ) -> None:
-        self.subject = subject
         self.method = method
         self.path = path
-        self.status = status
-        self.request_id = request_id
         self.fly_code = fly_code
-        self.category = category
-        self.fly_message = scrub(message, redact)
-        self.suggestion = scrub(SUGGESTIONS.get(category, "") if suggestion is None else suggestion, redact)
-        self.attempts = attempts
-        self.elapsed_s = elapsed_s
-        # True when a non-idempotent request may have taken effect despite the error (5xx, read timeout):
-        # the caller looks before it tries again.
-        self.maybe_applied = maybe_applied
-        super().__init__(self._paragraph())
+        super().__init__(subject, **common)
 
-    def _fields(self) -> dict[str, Any]:
-        return {
-            "message": self.fly_message,
-            "method": self.method,
-            "path": self.path,
-            "status": self.status,
-            "request_id": self.request_id,
-            "fly_code": self.fly_code,
-            "category": self.category,
-            "suggestion": self.suggestion,
-            "attempts": self.attempts,
-            "elapsed_s": self.elapsed_s,
-            "maybe_applied": self.maybe_applied,
-        }
+    @property
+    def fly_message(self) -> str:
+        """Fly's own words, scrubbed."""
+        return self.service_message
 
-    def with_advice(self, suggestion: str, category: str | None = None) -> FlyApiError:
-        """The same failure with advice that fits the case better than the category's general one."""
-        fields = {**self._fields(), "suggestion": suggestion}
-        if category is not None:
-            fields["category"] = category
-        return FlyApiError(self.subject, **fields)
+    def fields(self) -> dict[str, Any]:
+        return {**super().fields(), "method": self.method, "path": self.path, "fly_code": self.fly_code}
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only construction: rebuild from the fields, not from the formatted message.
-        return (_rebuild, (self.subject, self._fields()))
+    def _request_line(self) -> str:
+        return f"{self.method} {self.path}".strip()
 
-    def _paragraph(self) -> str:
-        call = f"{self.method} {self.path}".strip()
-        parts = [f"Fly API error for {self.subject}:"]
-        if call and self.status is not None:
-            parts.append(f"{call} answered HTTP {self.status}")
-        elif call:
-            parts.append(f"{call} failed")
-        if self.fly_code:
-            parts.append(f"({self.fly_code})")
-        text = " ".join(parts)
-        if self.fly_message:
-            text += f' "{self.fly_message}"' if call else f" {self.fly_message}"
-        extras = []
-        if self.request_id:
-            extras.append(f"fly-request-id {self.request_id}")
-        if self.attempts > 1:
-            extras.append(f"gave up after {self.attempts} attempts over {self.elapsed_s:.1f} s")
-        if extras:
-            text += f" ({'; '.join(extras)})"
-        text = text.rstrip(".") + "."
-        if self.suggestion:
-            text += " " + self.suggestion
-        return _one_line(text)
-
-
-def _rebuild(subject: Subject, fields: dict[str, Any]) -> FlyApiError:
-    return FlyApiError(subject, **fields)
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret (token, secret value) that might be echoed back with a placeholder."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "[redacted]")
-    return text
-
-
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    def _code(self) -> str:
+        return self.fly_code
 
 
 def fly_error_fields(body: Any) -> tuple[str, str]:
@@ -269,6 +183,4 @@ def classify(status: int, message: str, fly_code: str, method: str, path: str, b
 
 
 def _by_status(status: int) -> str:
-    if status in _BY_STATUS:
-        return _BY_STATUS[status]
-    return Category.SERVER if status >= 500 else Category.OTHER
+    return category_by_status(status, _BY_STATUS)

@@ -12,9 +12,12 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import progress
+from components.dynamic.adopt import create_or_adopt
+from components.dynamic.compare import is_unknown, plain
+from components.dynamic.diff import KeyedDiff, diff_inputs, gone
 
 from .api import FlyClient, segment
-from .provider import FlyDiffResult, FlyProvider, create_or_adopt, diff_inputs, gone, is_unknown, plain
+from .provider import FlyProvider, same
 
 IP_TYPES = ("v6", "shared_v4", "v4")
 INPUTS = ("app_name", "type", "region")
@@ -87,8 +90,8 @@ class IpAssignmentProvider(FlyProvider):
             failures.append(CheckFailure("app_name", "app_name is required"))
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> FlyDiffResult:
-        return diff_inputs(olds, news, INPUTS, replace_on=INPUTS)
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
+        return diff_inputs(olds, news, INPUTS, replace_on=INPUTS, equal=same)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         app, kind, region = str(props["app_name"]), str(props["type"]), props.get("region") or None

@@ -27,23 +27,14 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import progress
+from components.dynamic.adopt import create_or_adopt
+from components.dynamic.compare import is_unknown, plain
+from components.dynamic.diff import KeyedDiff, diff_inputs, gone
 
 from .api import FlyClient, segment
 from .app import OWNER_METADATA
 from .errors import Category, FlyApiError
-from .provider import (
-    FlyDiffResult,
-    FlyProvider,
-    create_or_adopt,
-    diff_inputs,
-    gone,
-    is_unknown,
-    listed_once,
-    plain,
-    project,
-    same,
-    to_wire,
-)
+from .provider import FlyProvider, listed_once, project, same, to_wire
 from .wait import GONE_STATES, RESTING_STATES, machine_path, wait_for_state
 
 INPUTS = ("app_name", "name", "region", "config", "secrets_version", "wait_timeout_s", "owner")
@@ -169,9 +160,9 @@ class MachineProvider(FlyProvider):
             )
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> FlyDiffResult:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
         news = {**news, "config": desired_config(news.get("config"), news.get("owner"))}
-        return diff_inputs(olds, news, DIFFED, replace_on=REPLACE_ON, delete_before_replace=True)
+        return diff_inputs(olds, news, DIFFED, replace_on=REPLACE_ON, delete_before_replace=True, equal=same)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         app, name, region = str(props["app_name"]), str(props["name"]), str(props["region"])

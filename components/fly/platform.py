@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-import pulumi
-
-from components.platform import Deployment
+from components.platform import PlatformOf
 from components.settings import PlatformName, StudioSettings
-from components.spec import StudioSpec
 
 from . import studio
 from .catalog import GPU_END_OF_LIFE_FACT
 from .settings import FlySettings
 
 
-class FlyPlatform:
+class FlyPlatform(PlatformOf[FlySettings]):
     name = PlatformName.FLY
-    settings_model: type[StudioSettings] = FlySettings
     unsupported: Mapping[str, str] = {
         "gpu": (
             f"{GPU_END_OF_LIFE_FACT}. The Fly path stays complete (the machine spec, volumes with the GPU "
@@ -26,8 +22,11 @@ class FlyPlatform:
         "suspend": "a machine with a GPU cannot be suspended, only stopped",
     }
 
+    def __init__(self) -> None:
+        super().__init__(FlySettings, deploy=studio.deploy, stores=studio.stored_data)
+
     def notices(self, settings: StudioSettings) -> list[str]:
-        fly = _fly(settings)
+        fly = self.own(settings)
         if fly.emulated:
             return [
                 f"This stack targets an emulated Fly API at {fly.fly_api_url}. {GPU_END_OF_LIFE_FACT}; the "
@@ -37,23 +36,6 @@ class FlyPlatform:
             f"{self.unsupported['gpu']}. `pulumi up` creates the app, its addresses, secrets and volumes, then "
             f"stops at the first machine ({fly.gpu_kind.value}); `pulumi destroy` removes what was created."
         ]
-
-    def stored_data(self, settings: StudioSettings) -> Mapping[str, str]:
-        return studio.stored_data(_fly(settings))
-
-    def deploy(
-        self,
-        parent: pulumi.ComponentResource,
-        settings: StudioSettings,
-        spec: StudioSpec,
-        after: Sequence[pulumi.Resource],
-    ) -> Deployment:
-        return studio.deploy(parent, _fly(settings), spec, after)
-
-
-def _fly(settings: StudioSettings) -> FlySettings:
-    assert isinstance(settings, FlySettings)  # the registry pairs this platform with this model
-    return settings
 
 
 PLATFORM = FlyPlatform()

@@ -1,28 +1,21 @@
-"""What every Fly dynamic provider shares: semantic comparison, precise diffs, adopt-before-create, credentials.
+"""What every Fly dynamic provider shares beyond components.dynamic: Fly's sense of sameness (its echoes, its
+config shapes), its JSON numbers, one listing per process, and the client per call.
 
-Facts of the Python dynamic provider protocol this relies on:
-- `diff(id, olds, news)` and `update(id, olds, news)` get the *old outputs* and the new inputs, so every provider
-  returns its inputs among its outputs (in the same form) and compares like with like.
-- In preview, inputs that are not known yet arrive as `pulumi.output.Unknown`.
-- A provider object is pickled into the state: it keeps no attributes; clients are built per call.
+A provider object is pickled into the state: it keeps no attributes; clients are built per call.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
-from pulumi.dynamic import ConfigureRequest, DiffResult, ReadResult, ResourceProvider
-from pulumi.output import Unknown
-from pulumi.runtime import rpc
+from components.dynamic import compare, host
+from components.dynamic.api_error import Subject
+from components.dynamic.provider import ApiProvider
 
-from components.dynamic import host
-
-from . import api, credentials
+from . import credentials
 from .api import FlyClient
-from .errors import FlyApiError, Subject
 
 # In the provider process: our errors without tracebacks, and an exit once the engine is gone.
 host.attach()
@@ -35,76 +28,21 @@ _AUTOSTOP = {True: "stop", False: "off"}
 EXACT_MAPS = frozenset({"env", "metadata"})
 
 
-class FlyDiffResult(DiffResult):
-    """A DiffResult that also names exactly which properties change.
-
-    The engine is sent `changes`, `replaces` and `delete_before_replace` (the Python dynamic provider protocol
-    carries nothing more); `changed_keys` lets callers and tests see the same plan the preview shows.
-    """
-
-    def __init__(
-        self, changed_keys: Sequence[str], replaces: Sequence[str], delete_before_replace: bool
-    ) -> None:
-        super().__init__(
-            changes=bool(changed_keys),
-            replaces=list(replaces),
-            stables=None,
-            delete_before_replace=delete_before_replace if replaces else None,
-        )
-        self.changed_keys = list(changed_keys)
-
-
-def is_unknown(value: Any) -> bool:
-    return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
-
-
-def contains_unknown(value: Any) -> bool:
-    if is_unknown(value):
-        return True
-    if isinstance(value, Mapping):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(contains_unknown(v) for v in value)
-    return False
-
-
-def plain(value: Any) -> Any:
-    """Inputs with any wrapped secret unwrapped (the engine normally unwraps them before they get here)."""
-    value = rpc.unwrap_rpc_secret(value)
-    if isinstance(value, Mapping):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
+def as_sent(key: str | None, value: Any) -> Any:
+    """A value as it was sent to Fly, from Fly's echo of it (a boolean `autostop` is its string form)."""
+    if key == "autostop" and isinstance(value, bool):
+        return _AUTOSTOP[value]
     return value
 
 
 def normalize(value: Any, key: str | None = None) -> Any:
-    """The semantic form of a value: what Fly treats as the same compares equal.
-
-    Nulls and empty collections are the same as absent, integral floats (every number crosses gRPC as a double)
-    are ints, and a boolean `autostop` is its string form.
-    """
-    if key == "autostop" and isinstance(value, bool):
-        return _AUTOSTOP[value]
-    if isinstance(value, Mapping):
-        out = {}
-        for k, v in value.items():
-            n = normalize(v, k)
-            if n is not None and n != {} and n != []:
-                out[k] = n
-        return out
-    if isinstance(value, list | tuple):
-        return [normalize(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    """The semantic form of a value as Fly means it (compare.normalize, with Fly's echoes undone)."""
+    return compare.normalize(value, key, as_sent=as_sent)
 
 
 def same(a: Any, b: Any) -> bool:
-    """Semantic equality; anything not yet known is treated as different."""
-    if contains_unknown(a) or contains_unknown(b):
-        return False
-    return bool(normalize(a) == normalize(b))
+    """Semantic equality as Fly means it; anything not yet known is treated as different."""
+    return compare.same(a, b, as_sent=as_sent)
 
 
 def to_wire(value: Any) -> Any:
@@ -139,45 +77,6 @@ def project(live: Any, desired: Any, key: str | None = None) -> Any:
     return desired if same({key or "": live}, {key or "": desired}) else live
 
 
-def diff_inputs(
-    olds: Mapping[str, Any],
-    news: Mapping[str, Any],
-    keys: Iterable[str],
-    replace_on: Iterable[str],
-    *,
-    delete_before_replace: bool = False,
-) -> FlyDiffResult:
-    """Compare each input key semantically; the changed ones in `replace_on` force a replacement."""
-    changed = [k for k in keys if not same({k: olds.get(k)}, {k: news.get(k)})]
-    replaces = [k for k in changed if k in set(replace_on)]
-    return FlyDiffResult(changed, replaces, delete_before_replace)
-
-
-def create_or_adopt(find: Callable[[bool], T | None], create: Callable[[], T]) -> tuple[T, bool]:
-    """Look before creating, and look again after an answer that may have been applied.
-
-    A deploy re-run after a failure half way, or a create whose answer was lost, then adopts what the earlier
-    attempt made instead of making a second one. `find(fresh)` may answer the first look from a listing taken
-    once per process (`listed_once`); after a failed create it must look afresh. Returns the resource and
-    whether it was adopted.
-    """
-    backoff = api.DEFAULT_BACKOFF
-    started = time.monotonic()
-    attempt = 0
-    while True:
-        attempt += 1
-        found = find(attempt > 1)
-        if found is not None:
-            return found, True
-        try:
-            return create(), False
-        except FlyApiError as err:
-            wait = backoff.delay(attempt)
-            if not err.maybe_applied or not backoff.allows(started, wait):
-                raise
-            time.sleep(wait)
-
-
 _listings: dict[tuple[str, ...], Any] = {}
 _listings_lock = threading.Lock()
 
@@ -201,18 +100,10 @@ def forget_listings() -> None:
         _listings.clear()
 
 
-def gone() -> ReadResult:
-    """What `read` returns for a resource deleted outside Pulumi: an empty id tells the engine it is gone."""
-    return ReadResult(id_="", outs={})
-
-
-class FlyProvider(ResourceProvider):
+class FlyProvider(ApiProvider):
     """Base for the Fly providers. Holds no state: everything it needs is read per call."""
 
-    kind: ClassVar[str] = "resource"
-
-    def configure(self, req: ConfigureRequest) -> None:
-        credentials.remember_stack_config(req.config)
+    stack_config = credentials.STACK_CONFIG
 
     def client(self, name: str, *, redact: Iterable[str] = ()) -> FlyClient:
         return FlyClient(Subject(self.kind, name), redact=redact)

@@ -19,9 +19,11 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import progress
+from components.dynamic.compare import contains_unknown, is_unknown, plain
+from components.dynamic.diff import KeyedDiff, gone
 
 from .api import FlyClient, segment
-from .provider import FlyDiffResult, FlyProvider, contains_unknown, gone, is_unknown, plain, same
+from .provider import FlyProvider, same
 
 SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -103,11 +105,11 @@ class AppSecretsProvider(FlyProvider):
                         failures.append(CheckFailure("values", f"secret {name} must be a string"))
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> FlyDiffResult:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
         replaces = [] if same(olds.get("app_name"), news.get("app_name")) else ["app_name"]
         values = news.get("values")
         if is_unknown(values):
-            return FlyDiffResult([*replaces, "values"], replaces, False)
+            return KeyedDiff([*replaces, "values"], replaces, False)
         salt, digests = str(olds.get("digest_salt", "")), dict(olds.get("digests") or {})
         changed = [
             f"values.{name}"
@@ -116,7 +118,7 @@ class AppSecretsProvider(FlyProvider):
             or contains_unknown(_values(news)[name])
             or digests.get(name) != digest(salt, name, str(_values(news)[name]))
         ]
-        return FlyDiffResult([*replaces, *changed], replaces, False)
+        return KeyedDiff([*replaces, *changed], replaces, False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         app, values = str(props["app_name"]), _values(props)

@@ -29,6 +29,9 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import progress
+from components.dynamic.adopt import create_or_adopt
+from components.dynamic.compare import is_unknown, plain
+from components.dynamic.diff import KeyedDiff, diff_inputs, gone
 from components.dynamic.errors import ProviderError
 
 from .api import FlyClient, segment
@@ -36,18 +39,7 @@ from .app import OWNER_METADATA
 from .catalog import MAX_VOLUME_GB as MAX_SIZE_GB
 from .errors import Category, FlyApiError
 from .machine import MachineResponse, get_machine
-from .provider import (
-    FlyDiffResult,
-    FlyProvider,
-    create_or_adopt,
-    diff_inputs,
-    gone,
-    is_unknown,
-    listed_once,
-    plain,
-    same,
-    to_wire,
-)
+from .provider import FlyProvider, listed_once, same, to_wire
 
 VOLUME_NAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 INPUTS = (
@@ -212,11 +204,11 @@ class VolumeProvider(FlyProvider):
                 "so its songs and model cache are kept"
             )
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> FlyDiffResult:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
         if _shrinks(olds, news):
             raise ProviderError(shrink_message(news.get("name"), olds["size_gb"], news["size_gb"]))
         # Create first: the old volume is bound to its machine until that machine lets go of it.
-        return diff_inputs(olds, news, DIFFED, replace_on=REPLACE_ON)
+        return diff_inputs(olds, news, DIFFED, replace_on=REPLACE_ON, equal=same)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         app, name, region = str(props["app_name"]), str(props["name"]), str(props["region"])

@@ -28,10 +28,13 @@ from huggingface_hub import BucketInfo
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import ownership, progress
+from components.dynamic.adopt import create_or_adopt
+from components.dynamic.compare import is_unknown, plain
+from components.dynamic.diff import KeyedDiff, diff_inputs, gone
 
 from .catalog import HUB_NAME
 from .hub import Hub
-from .provider import SpacesDiff, SpacesProvider, adopt_or_create, diff_keys, gone, is_unknown, plain
+from .provider import SpacesProvider
 
 INPUTS = ("bucket_id", "private", "owner")
 WHAT_IT_HOLDS = "songs, uploads and queue"
@@ -70,8 +73,8 @@ class BucketProvider(SpacesProvider):
             )
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> SpacesDiff:
-        result = diff_keys(olds, news, ("bucket_id", "private"), replace_on=("bucket_id",))
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
+        result = diff_inputs(olds, news, ("bucket_id", "private"), replace_on=("bucket_id",))
         if result.replaces:
             progress.warn(loss_warning(str(olds.get("bucket_id"))))
         return result
@@ -80,7 +83,7 @@ class BucketProvider(SpacesProvider):
         bucket_id = str(props["bucket_id"])
         hub = self.connect(bucket_id)
 
-        def find() -> BucketInfo | None:
+        def find(_fresh: bool) -> BucketInfo | None:
             info = hub.find("bucket lookup", lambda api: api.bucket_info(bucket_id))
             if info is not None:
                 progress.info(
@@ -99,7 +102,7 @@ class BucketProvider(SpacesProvider):
             progress.info(f"bucket {bucket_id}: created (private) for the Studio's {WHAT_IT_HOLDS}")
             return hub.call("bucket lookup", lambda api: api.bucket_info(bucket_id))
 
-        info, _adopted = adopt_or_create(find, create)
+        info, _adopted = create_or_adopt(find, create)
         return CreateResult(bucket_id, self._outputs(props, info))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

@@ -30,9 +30,12 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, Sp
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import progress
+from components.dynamic.api_error import Subject
+from components.dynamic.compare import is_unknown, plain
+from components.dynamic.diff import KeyedDiff, diff_inputs, gone
 
-from .errors import Category, SpacesError, Subject
-from .provider import SpacesDiff, SpacesProvider, diff_keys, gone, is_unknown, plain
+from .errors import Category, SpacesError
+from .provider import SpacesProvider
 
 README = "README.md"
 # Files the Hub keeps in every Space repo; the stack neither writes nor deletes them.
@@ -91,9 +94,9 @@ class SpaceFilesProvider(SpacesProvider):
             )
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> SpacesDiff:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
         # The context directory is where this machine keeps the files, not what the Space holds.
-        return diff_keys(olds, news, ("repo_id", "files"), replace_on=("repo_id",))
+        return diff_inputs(olds, news, ("repo_id", "files"), replace_on=("repo_id",))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         repo_id = str(props["repo_id"])

@@ -3,31 +3,30 @@ deploy."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-import pulumi
+from collections.abc import Mapping
 
 from components.dynamic import ownership
-from components.platform import Deployment
+from components.platform import PlatformOf
 from components.settings import PlatformName, StudioSettings
-from components.spec import StudioSpec
 
 from . import studio
 from .catalog import FOLLOW_MAIN, HUB_URL
 from .settings import SpacesSettings
 
 
-class SpacesPlatform:
+class SpacesPlatform(PlatformOf[SpacesSettings]):
     name = PlatformName.SPACES
-    settings_model: type[StudioSettings] = SpacesSettings
     unsupported: Mapping[str, str] = {
         "scale": "a Space runs one container; there are no machines per region to scale to",
         "shell": "a Space has no shell outside dev mode (a paid feature this stack does not turn on)",
         "suspend": "a Space sleeps (a visit restarts it) or is paused by its owner; there is no suspend",
     }
 
+    def __init__(self) -> None:
+        super().__init__(SpacesSettings, deploy=studio.deploy, stores=_stores)
+
     def notices(self, settings: StudioSettings) -> list[str]:
-        spaces = _spaces(settings)
+        spaces = self.own(settings)
         endpoint = studio.hub_endpoint(spaces)
         notices = []
         if endpoint != HUB_URL:
@@ -54,22 +53,10 @@ class SpacesPlatform:
             )
         return notices
 
-    def stored_data(self, settings: StudioSettings) -> Mapping[str, str]:
-        return studio.stored_data(_spaces(settings), ownership.current_owner())
 
-    def deploy(
-        self,
-        parent: pulumi.ComponentResource,
-        settings: StudioSettings,
-        spec: StudioSpec,
-        after: Sequence[pulumi.Resource],
-    ) -> Deployment:
-        return studio.deploy(parent, _spaces(settings), spec, after)
-
-
-def _spaces(settings: StudioSettings) -> SpacesSettings:
-    assert isinstance(settings, SpacesSettings)  # the registry pairs this platform with this model
-    return settings
+def _stores(spaces: SpacesSettings) -> Mapping[str, str]:
+    # The bucket's name carries the owner id of the program running now.
+    return studio.stored_data(spaces, ownership.current_owner())
 
 
 PLATFORM = SpacesPlatform()

@@ -29,11 +29,13 @@ from huggingface_hub import SpaceRuntime
 from pulumi.dynamic import CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import progress
+from components.dynamic.compare import plain, same
+from components.dynamic.diff import KeyedDiff, diff_inputs, gone
 
 from .catalog import AT_REST, FAILED, Stage
 from .errors import Category, SpacesError
 from .hub import Hub
-from .provider import SpacesDiff, SpacesProvider, diff_keys, gone, plain, same
+from .provider import SpacesProvider
 
 INPUTS = ("repo_id", "commit", "build_args", "env", "secrets_version", "volumes", "hardware", "sleep_seconds")
 WATCHED = INPUTS[1:]
@@ -81,9 +83,9 @@ class SpaceRolloutProvider(SpacesProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult({key: plain(news.get(key)) for key in (*INPUTS, "wait_timeout_s")}, [])
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> SpacesDiff:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
         # How long to wait is not part of the Space.
-        return diff_keys(olds, news, INPUTS, replace_on=("repo_id",))
+        return diff_inputs(olds, news, INPUTS, replace_on=("repo_id",))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         repo_id = str(props["repo_id"])

@@ -24,9 +24,11 @@ from huggingface_hub import HfApi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import progress
+from components.dynamic.compare import contains_unknown, is_unknown, plain, same
+from components.dynamic.diff import KeyedDiff, gone
 
 from .hub import Hub
-from .provider import SpacesDiff, SpacesProvider, contains_unknown, gone, is_unknown, plain, same
+from .provider import SpacesProvider
 from .variables import ENV_NAME, delete_quietly
 
 
@@ -68,10 +70,10 @@ class SpaceSecretsProvider(SpacesProvider):
             failures.append(CheckFailure("values", "values must map secret names to strings"))
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> SpacesDiff:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
         replaces = [] if same(olds.get("repo_id"), news.get("repo_id")) else ["repo_id"]
         if is_unknown(news.get("values")):
-            return SpacesDiff([*replaces, "values"], replaces)
+            return KeyedDiff([*replaces, "values"], replaces)
         salt, digests, values = (
             str(olds.get("digest_salt", "")),
             dict(olds.get("digests") or {}),
@@ -84,7 +86,7 @@ class SpaceSecretsProvider(SpacesProvider):
             or contains_unknown(news["values"][name])
             or digests.get(name) != digest(salt, name, values[name])
         ]
-        return SpacesDiff([*replaces, *changed], replaces)
+        return KeyedDiff([*replaces, *changed], replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         repo_id, values = str(props["repo_id"]), _values(props)

@@ -18,7 +18,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, UpdateResult
 
-from .provider import SpacesDiff, SpacesProvider, diff_keys
+from components.dynamic.diff import KeyedDiff, diff_inputs
+
+from .provider import SpacesProvider
 
 NAME = "destroy-deletes-the-songs-in-the-bucket"
 
@@ -26,8 +28,8 @@ NAME = "destroy-deletes-the-songs-in-the-bucket"
 class SongsNoticeProvider(SpacesProvider):
     kind = "notice"
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> SpacesDiff:
-        return diff_keys(olds, news, ("bucket_id",))
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
+        return diff_inputs(olds, news, ("bucket_id",))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult("songs-notice", {"bucket_id": props.get("bucket_id")})

@@ -31,12 +31,15 @@ from huggingface_hub import HfApi, SpaceHardware, SpaceInfo
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import ownership, progress
+from components.dynamic.adopt import create_or_adopt
+from components.dynamic.compare import is_unknown, plain
+from components.dynamic.diff import KeyedDiff, diff_inputs, gone
 from components.dynamic.errors import ProviderError
 
 from .catalog import HUB_NAME, OWNER_VARIABLE
 from .errors import Category, SpacesError
 from .hub import Hub
-from .provider import SpacesDiff, SpacesProvider, adopt_or_create, diff_keys, gone, is_unknown, plain
+from .provider import SpacesProvider
 
 INPUTS = ("repo_id", "hardware", "sleep_seconds", "private", "owner")
 IN_PLACE = ("hardware", "sleep_seconds", "private")
@@ -120,15 +123,15 @@ class SpaceProvider(SpacesProvider):
             failures.append(CheckFailure("owner", "owner must be the stack's organization/project/stack"))
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> SpacesDiff:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
         # The owner is a creation-time marker, never a reason to change the Space.
-        return diff_keys(olds, news, ("repo_id", *IN_PLACE), replace_on=("repo_id",))
+        return diff_inputs(olds, news, ("repo_id", *IN_PLACE), replace_on=("repo_id",))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         repo_id, owner = str(props["repo_id"]), str(props["owner"])
         hub = self.connect(repo_id)
 
-        def find() -> SpaceInfo | None:
+        def find(_fresh: bool) -> SpaceInfo | None:
             info = hub.find("space lookup", lambda api: api.space_info(repo_id))
             if info is None:
                 return None
@@ -146,7 +149,7 @@ class SpaceProvider(SpacesProvider):
             )
             return hub.call("space lookup", lambda api: api.space_info(repo_id))
 
-        info, _adopted = adopt_or_create(find, create)
+        info, _adopted = create_or_adopt(find, create)
         return CreateResult(repo_id, self._outputs(props, info))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

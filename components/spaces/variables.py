@@ -20,11 +20,13 @@ from huggingface_hub import HfApi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import progress
+from components.dynamic.compare import contains_unknown, is_unknown, plain, same
+from components.dynamic.diff import KeyedDiff, gone
 
 from .catalog import OWNER_VARIABLE
 from .errors import Category, SpacesError
 from .hub import Hub
-from .provider import SpacesDiff, SpacesProvider, contains_unknown, gone, is_unknown, plain, same
+from .provider import SpacesProvider
 
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
@@ -62,13 +64,13 @@ class SpaceVariablesProvider(SpacesProvider):
             failures.append(CheckFailure("values", "values must map variable names to strings"))
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> SpacesDiff:
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
         replaces = [] if same(olds.get("repo_id"), news.get("repo_id")) else ["repo_id"]
         if contains_unknown(news.get("values")):
-            return SpacesDiff([*replaces, "values"], replaces)
+            return KeyedDiff([*replaces, "values"], replaces)
         old, new = _values(olds), _values(news)
         changed = [f"values.{k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
-        return SpacesDiff([*replaces, *changed], replaces)
+        return KeyedDiff([*replaces, *changed], replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         repo_id, values = str(props["repo_id"]), _values(props)

@@ -25,11 +25,13 @@ from huggingface_hub import HfApi, Volume
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from components.dynamic import progress
+from components.dynamic.compare import contains_unknown, plain
+from components.dynamic.diff import KeyedDiff, diff_inputs, gone
 
 from .catalog import COMMIT, FOLLOW_MAIN
 from .errors import Category, SpacesError
 from .hub import Hub
-from .provider import SpacesDiff, SpacesProvider, contains_unknown, diff_keys, gone, plain
+from .provider import SpacesProvider
 
 Mount = dict[str, Any]
 FIELDS = ("type", "source", "mount_path", "revision", "read_only")
@@ -133,8 +135,8 @@ class SpaceVolumesProvider(SpacesProvider):
                     )
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> SpacesDiff:
-        return diff_keys(olds, news, ("repo_id", "mounts"), replace_on=("repo_id",))
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> KeyedDiff:
+        return diff_inputs(olds, news, ("repo_id", "mounts"), replace_on=("repo_id",))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         repo_id = str(props["repo_id"])

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from components.dynamic import progress
-from components.fly import api, credentials, provider
-from components.fly.retry import Backoff
+from components.dynamic import progress, retry
+from components.dynamic.retry import Backoff
+from components.fly import credentials, provider
 from emulator.server import FlyEmulator
 
 # A macaroon-shaped token, fresh per run: its prefix makes the client use the FlyV1 scheme.
@@ -55,7 +55,7 @@ def emu(_emulator: FlyEmulator, monkeypatch: pytest.MonkeyPatch) -> FlyEmulator:
 def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv(credentials.URL_ENV, raising=False)
     monkeypatch.delenv(credentials.TOKEN_ENV, raising=False)
-    monkeypatch.setattr(api, "DEFAULT_BACKOFF", Backoff(base_s=0.01, cap_s=0.05, budget_s=BUDGET_S))
+    monkeypatch.setattr(retry, "DEFAULT_BACKOFF", Backoff(base_s=0.01, cap_s=0.05, budget_s=BUDGET_S))
     credentials.forget_stack_config()
     provider.forget_listings()
     progress.reset()

@@ -7,10 +7,11 @@ import time
 
 import pytest
 
+from components.dynamic.api_error import Subject
+from components.dynamic.retry import Backoff
 from components.fly import credentials
 from components.fly.api import FlyClient
-from components.fly.errors import Category, FlyApiError, Subject
-from components.fly.retry import Backoff
+from components.fly.errors import Category, FlyApiError
 from emulator.server import FlyEmulator
 
 from .conftest import ORG, TOKEN

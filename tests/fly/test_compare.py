@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi.output import UNKNOWN
 
 from components.fly.machine import MachineProvider, desired_config
-from components.fly.provider import diff_inputs, project, same, to_wire
+from components.fly.provider import project, same, to_wire
 from components.fly.volume import VolumeProvider
 
 from .conftest import machine_config
@@ -41,14 +41,6 @@ def test_projection_hides_fly_defaults_but_shows_real_drift() -> None:
     assert project(drifted, desired) == {**desired, "image": "b", "env": {"A": "1", "B": "2"}}
     assert project({"image": "a"}, desired)["image"] == "a"
     assert "env" not in project({"image": "a"}, desired)  # a key Fly lost is drift too
-
-
-def test_unknown_values_in_preview_count_as_changes_and_force_replacement_where_they_would() -> None:
-    olds = {"app_name": "a", "region": "ord", "size_gb": 5}
-    news = {"app_name": "a", "region": UNKNOWN, "size_gb": 5}
-    diff = diff_inputs(olds, news, ["app_name", "region", "size_gb"], replace_on=["region"])
-    assert diff.changed_keys == ["region"]
-    assert diff.replaces == ["region"]
 
 
 def test_check_in_preview_accepts_inputs_not_known_yet() -> None:

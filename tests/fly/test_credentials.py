@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pulumi.dynamic import Config
 
+from components.dynamic.api_error import Subject
 from components.fly import credentials
-from components.fly.errors import Category, FlyApiError, Subject
+from components.fly.errors import Category, FlyApiError
 
 SUBJECT = Subject("app", "songgen-dev")
 

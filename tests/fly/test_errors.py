@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from components.dynamic.api_error import Subject
 from components.fly.catalog import GPU_END_OF_LIFE
-from components.fly.errors import Category, FlyApiError, Subject, classify
+from components.fly.errors import Category, FlyApiError, classify
 
 MACHINE = {"name": "m", "region": "ord", "config": {"image": "x", "guest": {"gpu_kind": "a10", "gpus": 1}}}
 

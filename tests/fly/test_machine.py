@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from components.dynamic.api_error import Subject
 from components.fly.api import FlyClient
 from components.fly.app import AppProvider
 from components.fly.catalog import GPU_END_OF_LIFE
-from components.fly.errors import Category, FlyApiError, Subject
+from components.fly.errors import Category, FlyApiError
 from components.fly.machine import MachineProvider
 from components.fly.volume import VolumeProvider
 from components.fly.wait import wait_for_state

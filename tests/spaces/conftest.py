@@ -11,6 +11,7 @@ import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.utils.tqdm import disable_progress_bars
 
+from components.dynamic import retry
 from components.platforms import load_settings
 from components.spaces import hub as hub_client
 from components.spaces.settings import SpacesSettings
@@ -60,9 +61,7 @@ def account(hub: HubEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Accou
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     monkeypatch.setenv("HF_TOKEN", token)
     # Short retry budgets: a test of a give-up must not wait the real 90 s.
-    monkeypatch.setattr(
-        hub_client, "DEFAULT_BACKOFF", hub_client.Backoff(base_s=0.05, cap_s=0.2, budget_s=3.0)
-    )
+    monkeypatch.setattr(retry, "DEFAULT_BACKOFF", retry.Backoff(base_s=0.05, cap_s=0.2, budget_s=3.0))
     hub.clear_requests()
     yield Account(token, hub.new_token(NAMESPACE, "read"), HfApi(endpoint=hub.url, token=token), weights)
     hub_client.forget_stack_config()

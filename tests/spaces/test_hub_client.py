@@ -8,9 +8,11 @@ import time
 
 import pytest
 
+from components.dynamic import retry
+from components.dynamic.api_error import Subject
 from components.spaces import hub as hub_client
-from components.spaces.errors import Category, SpacesError, Subject
-from components.spaces.hub import Hub, parse_retry_after
+from components.spaces.errors import Category, SpacesError
+from components.spaces.hub import Hub
 from hub_emulator import HubEmulator
 from tests.spaces.conftest import Account
 
@@ -54,7 +56,7 @@ def test_retries_stop_when_the_time_budget_is_spent_and_say_so(hub: HubEmulator,
     started = time.monotonic()
     with pytest.raises(SpacesError) as caught:
         client().call("space runtime", lambda api: api.get_space_runtime(SPACE))
-    assert time.monotonic() - started <= hub_client.DEFAULT_BACKOFF.budget_s + 1
+    assert time.monotonic() - started <= retry.DEFAULT_BACKOFF.budget_s + 1
     message = str(caught.value)
     assert message.startswith(
         f"Hugging Face Hub error for space {SPACE} (space runtime): GET /api/spaces/{SPACE}/runtime answered HTTP 503"
@@ -130,12 +132,6 @@ def test_the_stack_config_supplies_endpoint_and_token_when_the_environment_does_
         assert hub_client.endpoint() == "http://127.0.0.1:8"
     finally:
         hub_client.forget_stack_config()
-
-
-def test_retry_after_is_read_as_seconds_or_as_a_date() -> None:
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
-    assert parse_retry_after("soon") is None
 
 
 def test_an_error_survives_pickling_with_its_fields() -> None:

@@ -1,4 +1,4 @@
-"""Backoff arithmetic: jitter bounds, the cap, Retry-After and the total budget."""
+"""Backoff arithmetic every platform's calls share: jitter bounds, the cap, Retry-After and the total budget."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-from components.fly.retry import Backoff, parse_retry_after
+from components.dynamic.retry import Attempts, Backoff, parse_retry_after, retryable
 
 
 def test_delay_grows_exponentially_and_is_capped() -> None:
@@ -43,3 +43,28 @@ def test_retry_after_header_as_seconds_or_http_date() -> None:
     seconds = parse_retry_after(when)
     assert seconds is not None
     assert 25 <= seconds <= 31
+
+
+def test_retry_after_is_read_as_seconds_or_as_a_date() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert parse_retry_after("soon") is None
+
+
+def test_a_call_stops_attempting_once_the_next_wait_would_overrun_its_budget() -> None:
+    attempts = Attempts(Backoff(base_s=0.01, cap_s=0.01, budget_s=0.3))
+    while attempts.retry():
+        assert attempts.count < 1000  # bounded by time, so this is never reached
+    # The last wait would have ended past the budget; sleeps may overrun a little.
+    assert 0.29 <= attempts.elapsed_s <= 0.3 + 0.1
+    assert not attempts.retry(retry_after=0.02)  # a Retry-After longer than what is left
+    # A Retry-After past the whole budget gives up at once.
+    assert not Attempts(Backoff(budget_s=5.0)).retry(retry_after=6.0)
+
+
+def test_a_429_is_always_retried_and_a_5xx_only_when_repeating_is_harmless() -> None:
+    assert retryable(429, idempotent=False)
+    assert retryable(503, idempotent=True)
+    assert not retryable(503, idempotent=False)
+    assert not retryable(404, idempotent=True)
+    assert not retryable(None, idempotent=True)
