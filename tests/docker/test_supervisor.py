@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.docker.conftest import boot_command, boot_process_env, free_port, write_state
+from tests.docker.process import get
 
 Deadline = float
 
@@ -50,19 +50,6 @@ class Running:
             return "(still running)"
         assert self.proc.stdout is not None
         return self.proc.stdout.read()
-
-
-def get(port: int, path: str, source: str | None = None) -> int | None:
-    conn = http.client.HTTPConnection(
-        "127.0.0.1", port, timeout=2, source_address=(source, 0) if source else None
-    )
-    try:
-        conn.request("GET", path)
-        return conn.getresponse().status
-    except OSError:
-        return None
-    finally:
-        conn.close()
 
 
 @pytest.fixture
